@@ -1,0 +1,89 @@
+# The book's commands. `make test` and `make book` work on a fresh machine with Python 3.10+ and make.
+#
+# Environment: if a virtual or conda environment is active, it is used as is; otherwise a .venv is
+# created here. Installs are re-run only when pyproject.toml changes.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+ACTIVE_ENV := $(or $(VIRTUAL_ENV),$(CONDA_PREFIX))
+ifeq ($(ACTIVE_ENV),)
+  ENV_DIR := .venv
+else
+  ENV_DIR := $(ACTIVE_ENV)
+endif
+PY := $(ENV_DIR)/bin/python
+BUILD_DIR := _build/html
+PORT ?= 8000
+NB ?= $(wildcard book/*.ipynb)
+# Widgets, notebooks and the browser checks must not depend on the user's Jupyter settings.
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export MPLBACKEND := Agg
+
+.PHONY: help book test lab serve notebooks lint unit-tests notebook-tests build-tests browser-tests clean
+
+help:
+	@echo "make book       build the HTML book into $(BUILD_DIR) (installs what it needs)"
+	@echo "make test       every check: lint, library tests, notebooks (nbval), book build, browser"
+	@echo "make lab        JupyterLab on the notebooks, widgets working"
+	@echo "make serve      serve the built book on http://127.0.0.1:$(PORT)"
+	@echo "make notebooks  re-execute notebooks in place (NB=book/x.ipynb for one)"
+
+# --- set-up -------------------------------------------------------------------------------------
+$(PY):
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed"'
+	$(PYTHON) -m venv $(ENV_DIR)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(ENV_DIR)/.book-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[book]"
+	touch $@
+
+$(ENV_DIR)/.test-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[book,test]"
+	$(PY) -m tests.browser.chromium --ensure
+	touch $@ $(ENV_DIR)/.book-installed
+
+# --- the two commands ---------------------------------------------------------------------------
+book: $(ENV_DIR)/.book-installed
+	$(PY) -m jupyter_book build . --builder html -W -n --keep-going
+	@echo "The book is in $(BUILD_DIR): open $(abspath $(BUILD_DIR))/index.html, or run 'make serve'."
+
+test: $(ENV_DIR)/.test-installed lint unit-tests notebook-tests build-tests browser-tests
+	@echo "All checks passed."
+
+# --- the checks `make test` runs ------------------------------------------------------------------
+lint: $(ENV_DIR)/.test-installed
+	$(PY) -m ruff check lstmlib tests benchmarks book
+	$(PY) -m ruff format --check lstmlib tests benchmarks book
+
+unit-tests: $(ENV_DIR)/.test-installed
+	$(PY) -m pytest tests -m "not build and not browser" -q
+
+notebook-tests: $(ENV_DIR)/.test-installed
+	$(PY) -m pytest --nbval book --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  -n 2 --dist loadscope -p no:cacheprovider -q
+
+build-tests: $(ENV_DIR)/.test-installed
+	$(PY) -m jupyter_book build . --builder html -W -n --keep-going
+	$(PY) -m pytest tests -m build -q
+
+browser-tests: $(ENV_DIR)/.test-installed
+	$(PY) -m pytest tests -m browser -q
+
+# --- reading and writing --------------------------------------------------------------------------
+lab: $(ENV_DIR)/.test-installed
+	$(PY) -m jupyter lab book
+
+serve:
+	@test -f $(BUILD_DIR)/index.html || { echo "No book in $(BUILD_DIR): run 'make book' first."; exit 1; }
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(BUILD_DIR)
+
+notebooks: $(ENV_DIR)/.book-installed
+	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB)
+
+clean:
+	rm -rf _build
