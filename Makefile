@@ -48,7 +48,7 @@ $(ENV_DIR)/.test-installed: pyproject.toml | $(PY)
 
 # --- the two commands ---------------------------------------------------------------------------
 book: $(ENV_DIR)/.book-installed
-	$(PY) -m jupyter_book build . --builder html -W -n --keep-going
+	$(ENV_DIR)/bin/jupyter-book build . --builder html --all -W -n --keep-going
 	@echo "The book is in $(BUILD_DIR): open $(abspath $(BUILD_DIR))/index.html, or run 'make serve'."
 
 test: $(ENV_DIR)/.test-installed lint unit-tests notebook-tests build-tests browser-tests
@@ -67,7 +67,7 @@ notebook-tests: $(ENV_DIR)/.test-installed
 	  -n 2 --dist loadscope -p no:cacheprovider -q
 
 build-tests: $(ENV_DIR)/.test-installed
-	$(PY) -m jupyter_book build . --builder html -W -n --keep-going
+	$(ENV_DIR)/bin/jupyter-book build . --builder html --all -W -n --keep-going
 	$(PY) -m pytest tests -m build -q
 
 browser-tests: $(ENV_DIR)/.test-installed

@@ -52,7 +52,11 @@ MATHJAX_CONFIG_JS = """
 """
 
 
-REQUIRE_CONFIG = 'require.config({baseUrl: "%s"});'
+# The manager's two bundles find their fonts next to the URL RequireJS gives their AMD module:
+# resolve both module names to the real file's folder in the vendored npm tree.
+REQUIRE_CONFIG = """require.config({baseUrl: "%s", paths: {
+  "@jupyter-widgets/html-manager": "@jupyter-widgets/html-manager/dist/embed-amd",
+  "@jupyter-widgets/html-manager/dist": "@jupyter-widgets/html-manager/dist"}});"""
 
 
 def _use_local_assets(app, config):
@@ -94,8 +98,7 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
         if attributes and "data-jupyter-widgets-cdn" in attributes:
             attributes = {**attributes, "data-jupyter-widgets-cdn": npm}
             script = type(script)(script.filename, priority=script.priority, **attributes)
-            # The manager finds its own files (fonts) next to the AMD module RequireJS resolved it
-            # to, i.e. relative to RequireJS's base URL: make that the vendored npm tree too.
+            # RequireJS resolves the manager's modules (and so its fonts) from the same tree.
             unique.append(type(script)(None, priority=script.priority, body=REQUIRE_CONFIG % npm))
         filename = getattr(script, "filename", script)
         body = getattr(script, "attributes", {}).get("body", "") if not isinstance(script, str) else ""

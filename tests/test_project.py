@@ -1,0 +1,127 @@
+"""The project's own consistency: packaging, environment, table of contents and notebooks agree."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].strip().lower().replace("_", "-")
+
+
+def _spec(requirement: str) -> str:
+    return requirement[len(_name(requirement)) :].replace(" ", "")
+
+
+def _pyproject_requirements() -> dict[str, str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(project["dependencies"])
+    for extra in ("book", "test"):
+        reqs += project["optional-dependencies"][extra]
+    return {_name(r): _spec(r) for r in reqs}
+
+
+def _environment_requirements() -> dict[str, str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    out = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, str) and _name(dep) not in ("python", "pip"):
+            out[_name(dep)] = _spec(dep)
+    return out
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+def test_environment_yml_installs_the_same_packages_as_pyproject():
+    pyproject, environment = _pyproject_requirements(), _environment_requirements()
+    assert sorted(environment) == sorted(pyproject), (
+        f"only in pyproject.toml: {sorted(set(pyproject) - set(environment))}; "
+        f"only in environment.yml: {sorted(set(environment) - set(pyproject))}"
+    )
+    differing = {k: (pyproject[k], environment[k]) for k in pyproject if pyproject[k] != environment[k]}
+    assert not differing, f"version ranges differ (pyproject, environment.yml): {differing}"
+
+
+def test_environment_yml_installs_the_project_itself():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-e ." in pip
+
+
+def test_jupyter_book_is_pinned_below_2():
+    assert "<2" in _pyproject_requirements()["jupyter-book"], "jupyter-book 2.x ignores _toc.yml"
+
+
+@pytest.mark.parametrize("requirement", sorted(_pyproject_requirements().items()))
+def test_every_dependency_has_a_version_range(requirement):
+    name, spec = requirement
+    assert ">=" in spec and "<" in spec, f"{name}: pin a range like '>=1.2,<2', got {spec!r}"
+
+
+def test_every_toc_entry_exists():
+    missing = [f for f in _toc_files() if not any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb"))]
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+
+
+def test_every_notebook_and_page_in_book_is_in_the_toc():
+    listed = {Path(f).name for f in _toc_files()}
+    pages = {p.stem for p in BOOK.glob("*.ipynb")} | {p.stem for p in BOOK.glob("*.md")}
+    orphans = sorted(p for p in pages if p not in listed and not p.startswith("_"))
+    assert not orphans, f"pages in book/ missing from _toc.yml: {orphans}"
+
+
+@pytest.mark.parametrize("notebook", sorted(BOOK.glob("[0-9]*.ipynb")), ids=lambda p: p.name)
+def test_notebook_is_stored_executed_in_order_without_errors(notebook):
+    nb = json.loads(notebook.read_text())
+    assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", "kernelspec must be python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and c["source"]]
+    counts = [c.get("execution_count") for c in code]
+    assert all(counts), f"{notebook.name}: cells without stored outputs (run make notebooks)"
+    assert counts == list(range(1, len(counts) + 1)), f"{notebook.name}: not run top to bottom"
+    errors = [o for c in code for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert not errors, f"{notebook.name}: stored outputs contain an error"
+    stderr = [o for c in code for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert not stderr, f"{notebook.name}: stored outputs contain stderr text: {stderr[0]['text']!r}"
+
+
+@pytest.mark.parametrize("notebook", sorted(BOOK.glob("[0-9]*.ipynb")), ids=lambda p: p.name)
+def test_every_figure_in_a_notebook_has_alt_text(notebook):
+    nb = json.loads(notebook.read_text())
+    for index, cell in enumerate(nb["cells"]):
+        has_image = any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+        alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
+        assert not has_image or alt.strip(), f"{notebook.name}: cell {index} draws a figure with no alt text"
+
+
+def test_notebooks_store_no_absolute_paths_of_this_machine():
+    for notebook in BOOK.glob("*.ipynb"):
+        text = notebook.read_text()
+        assert "/work/" not in text and "/root/" not in text, f"{notebook.name} leaks a local path"
+
+
+def test_vendored_scripts_are_present_with_their_licences():
+    vendor = BOOK / "_extra" / "vendor"
+    for path in (
+        "mathjax/tex-chtml.js",
+        "mathjax/LICENSE",
+        "requirejs/require.js",
+        "requirejs/LICENSE",
+        "npm/@jupyter-widgets/html-manager/dist/embed-amd.js",
+        "npm/@jupyter-widgets/html-manager/LICENSE",
+    ):
+        assert (vendor / path).is_file(), f"missing vendored file {path}"
