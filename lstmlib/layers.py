@@ -1,0 +1,501 @@
+"""LSTM, RNN and Linear layers: the unit of :mod:`lstmlib.unit`, fused and batched over sequences.
+
+Shapes: ``T`` time steps, ``B`` sequences in a batch, ``D`` the input size, ``H`` the hidden size.
+Sequences are time-major: ``xs`` has shape ``(T, B, D)``, ``hs`` shape ``(T, B, H)``.
+
+Every layer keeps its weights in ``params`` (a dict of ndarrays, named after the source) and, after
+``backward``, the gradient of the loss with respect to each in ``grads`` (same keys and shapes).
+``forward`` reads ``params`` afresh on every call, so an optimizer may update the arrays in place
+(the intended way) or even replace them by arrays of the same shape and dtype. ``grads`` holds the
+same arrays from one ``backward`` to the next, overwritten each time, so a reference to
+``m.grads["W_f"]`` stays valid.
+
+How the LSTM is made fast (the math is that of :mod:`lstmlib.unit`, the arithmetic reordered):
+
+1. The four valves are one matrix: the rows of ``W_f, W_i, W_o, W_g`` (in that order: the three
+   sigmoid valves side by side) stacked once per ``forward``, and read through transposed views
+   as ``W_rec`` (2H or H, 4H) for the recurrent part and ``W_x`` (D, 4H) for the input.
+2. The inputs do not depend on the recurrence: their share of every valve, ``xs @ W_x + b`` for all
+   ``T`` steps, is one matrix product ``(T*B, D) @ (D, 4H)`` before the time loop.
+3. For the peephole LSTM, ``c_t`` and ``h_t`` sit side by side in one buffer ``R`` of shape
+   ``(T+1, B, 2H)``: ``R[t]`` *is* ``[c_{t-1}, h_{t-1}]``, so the recurrent share of all four
+   valves is a single ``(B, 2H) @ (2H, 4H)`` product per step, with no concatenation. (For the
+   standard LSTM ``R`` holds ``h`` alone, ``(T+1, B, H)``.)
+4. One ``tanh`` opens all four valves: ``sigmoid(z) = (1 + tanh(z/2)) / 2``, and the sigmoid
+   valves' weights are halved beforehand (exact: a power of two). numpy's tanh is also cheaper
+   than ``exp`` plus a division here, and it cannot overflow.
+5. Inside the time loop every elementwise operation works on whole contiguous ``(B, H)`` blocks
+   (numpy is ~4x slower on a column slice such as ``z[:, :H]`` of a ``(B, 4H)`` array): the valve
+   openings are stored valve by valve, ``A[t] = [f_t, i_t, o_t, G_t]`` of shape ``(4, B, H)``,
+   and the memory in its own buffer ``C``. Everything is written into preallocated memory
+   (``out=``); the only strided operation is one per step that regroups the product's columns
+   valve by valve (in ``backward``: back).
+6. ``backward`` computes what does not depend on the incoming gradient (the valves' slopes) for
+   all steps at once, propagates through time in its loop with a dozen calls per step, and then
+   gets the weight gradients of all steps from a few large products (e.g. ``dZ^T @ R`` for
+   ``W_rec``: ``(4H, T*B) @ (T*B, 2H)``).
+
+Memory is linear in ``T``: forward keeps ``R``, ``C`` (T+1, B, H), ``A`` (T, 4, B, H),
+``tanh(c_t)`` (T, B, H) and a copy of ``xs``; backward allocates two (T, 4, B, H)-sized buffers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import (
+    LSTM_PARAM_KEYS,
+    check_array,
+    check_bool,
+    check_called,
+    check_dtype,
+    check_pair,
+    check_params,
+    check_positive_int,
+    check_real,
+    check_seed,
+)
+
+__all__ = ["LSTM", "RNN", "Linear"]
+
+#: Order of the valves' blocks in the fused matrices: the three sigmoid valves, then G.
+_FUSED_ORDER = ("f", "i", "o", "g")
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+class _Layer:
+    """What every layer shares: sizes, dtype, ``params``, ``grads``, the forward cache."""
+
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+
+    def _set_params(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        self.params = params
+        self._grads = grads  # the arrays backward writes into (never reallocated)
+        self.grads = dict(grads)
+        self._cache = None
+
+    def _checked_params(self) -> dict[str, np.ndarray]:
+        shapes = {k: v.shape for k, v in self._grads.items()}
+        return check_params("params", self.params, shapes, dtype=self.dtype)
+
+    def _publish_grads(self) -> None:
+        # re-point grads at the arrays just written, in case a caller rebound an entry
+        self.grads.clear()
+        self.grads.update(self._grads)
+
+    def _array(self, name: str, x, shape, hint: str = "") -> np.ndarray:
+        return check_array(
+            name, x, shape=shape, dtype=self.dtype, shape_hint=hint, dtype_hint="the layer's dtype"
+        )
+
+    def _state(self, name: str, x, B: int, H: int) -> np.ndarray:
+        """An initial or final state (or its gradient): ``None`` means zeros."""
+        if x is None:
+            return np.zeros((B, H), self.dtype)
+        return self._array(
+            name,
+            x,
+            (B, H),
+            f"= (B, H) with B={B} (the batch size of xs) and H={H} (the layer's hidden_size)",
+        )
+
+    def _sequence(self, name: str, xs, D: int) -> np.ndarray:
+        return self._array(name, xs, ("T", "B", D), f"with D={D} (the layer's input_size)")
+
+    def _dhs(self, dhs, shape: tuple[int, int, int]) -> np.ndarray:
+        if dhs is None:
+            return np.zeros(shape, self.dtype)
+        return self._array("dhs", dhs, shape, "(the shape of hs returned by forward)")
+
+
+class LSTM(_Layer):
+    """A layer of ``hidden_size`` LSTM units run over sequences: forward, backward, conversion.
+
+    ``LSTM(input_size, hidden_size, *, peephole=True, forget_bias=1.0, seed=None,
+    dtype=np.float64)``
+
+    peephole     ``True``: the source's unit, every valve sees ``[c_{t-1}, h_{t-1}, x_t]``;
+                 ``False``: the standard LSTM of PyTorch and Keras, ``[h_{t-1}, x_t]``.
+    forget_bias  the initial ``b_f``: 1.0 starts the forget valve open (sigmoid(1) = 0.73), so
+                 memory flows from the start (Jozefowicz et al. 2015). Other biases start at 0.
+    seed         weights drawn uniformly from [-1/sqrt(H), 1/sqrt(H)] (as PyTorch) by
+                 ``np.random.default_rng(seed)``, in float64 and then cast: the same seed gives
+                 the same weights bit for bit, and a float32 layer the float64 weights rounded.
+
+    ``params``: ``W_f, W_i, W_g, W_o`` (H, n_in) with columns ``[c, h, x]`` (n_in = 2H + D) or
+    ``[h, x]`` (n_in = H + D), and ``b_f, b_i, b_g, b_o`` (H,).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        *,
+        peephole: bool = True,
+        forget_bias: float = 1.0,
+        seed=None,
+        dtype=np.float64,
+    ) -> None:
+        self.input_size = D = check_positive_int("input_size", input_size)
+        self.hidden_size = H = check_positive_int("hidden_size", hidden_size)
+        self.peephole = check_bool("peephole", peephole)
+        self.forget_bias = check_real("forget_bias", forget_bias)
+        self.dtype = check_dtype("dtype", dtype)
+        rng = check_seed("seed", seed)
+        n_in = (2 * H if self.peephole else H) + D
+        bound = 1 / np.sqrt(H)
+        params = {}
+        for g in ("f", "i", "g", "o"):
+            params[f"W_{g}"] = rng.uniform(-bound, bound, size=(H, n_in)).astype(self.dtype)
+        for g in ("f", "i", "g", "o"):
+            params[f"b_{g}"] = np.full(H, self.forget_bias if g == "f" else 0.0, self.dtype)
+        # grads live in two fused buffers, one row block per valve (order _FUSED_ORDER)
+        self._gW = np.zeros((4 * H, n_in), self.dtype)
+        self._gb = np.zeros(4 * H, self.dtype)
+        grads = {}
+        for k, g in enumerate(_FUSED_ORDER):
+            grads[f"W_{g}"] = self._gW[k * H : (k + 1) * H]
+            grads[f"b_{g}"] = self._gb[k * H : (k + 1) * H]
+        self._set_params(params, {k: grads[k] for k in LSTM_PARAM_KEYS})
+        #: After ``forward``: read-only views ``"f", "i", "g", "o", "c"``, each (T, B, H).
+        self.gates: dict[str, np.ndarray] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"LSTM(input_size={self.input_size}, hidden_size={self.hidden_size}, "
+            f"peephole={self.peephole}, dtype={self.dtype.name})"
+        )
+
+    def _fused_weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All four valves' weights as one matrix, from the current ``params``.
+
+        Returns ``stacked`` (4H, n_in), the rows of ``W_f, W_i, W_o, W_g`` one under the other
+        (so block k of ``stacked @ combined`` is valve ``_FUSED_ORDER[k]``), and two halves of
+        the same kind, ``W_rec`` (2H or H, 4H) and ``W_x`` (D, 4H), ready for ``forward``:
+        transposed views (BLAS reads a transposed operand as fast as a contiguous one) of a copy
+        whose sigmoid valves' rows are halved, with the bias ``b`` (4H,) likewise. Why halved:
+        ``sigmoid(z) = (1 + tanh(z / 2)) / 2``, so with ``z / 2`` for f, i, o and ``z`` for G, one
+        ``tanh`` call opens all four valves. Halving is exact in floating point (a power of two).
+        """
+        p = self._checked_params()
+        H = self.hidden_size
+        stacked = np.concatenate([p[f"W_{g}"] for g in _FUSED_ORDER])  # (4H, n_in), a copy
+        b = np.concatenate([p[f"b_{g}"] for g in _FUSED_ORDER])
+        halved = stacked.copy()
+        halved[: 3 * H] *= 0.5
+        b[: 3 * H] *= 0.5
+        n_rec = stacked.shape[1] - self.input_size
+        return stacked, (halved[:, :n_rec].T, halved[:, n_rec:].T, b)
+
+    def forward(self, xs, state=None):
+        """Run the layer over ``xs`` (T, B, D) from ``state = (h0, c0)``, each (B, H) (``None``:
+        zeros). Returns ``hs`` (T, B, H), the output at every step, and ``(h_T, c_T)``.
+
+        Also sets ``self.gates`` (read-only views, each (T, B, H)) and stores what ``backward``
+        needs.
+        """
+        D, H, dtype = self.input_size, self.hidden_size, self.dtype
+        xs = self._sequence("xs", xs, D)
+        T, B, _ = xs.shape
+        if state is None:
+            state = (None, None)
+        h0, c0 = check_pair("state", state, ("h0", "c0"))
+        h0 = self._state("state[0] (h0)", h0, B, H)
+        c0 = self._state("state[1] (c0)", c0, B, H)
+        stacked, (W_rec, W_x, b) = self._fused_weights()
+        n_rec = W_rec.shape[0]  # 2H (peephole: the valves see c and h) or H (standard: h)
+        xs = xs.copy()  # backward needs the inputs; the caller may reuse its array meanwhile
+
+        # The inputs' share of every valve, all steps in one product: (T*B, D) @ (D, 4H).
+        xz = np.matmul(xs.reshape(T * B, D), W_x).reshape(T, B, 4 * H)
+        xz += b
+        # The same numbers seen valve by valve: xz4[t] has shape (4, B, H) (a strided view).
+        xz4 = xz.reshape(T, B, 4, H).transpose(0, 2, 1, 3)
+
+        # What the loop writes, one block per step. Every elementwise operation reads and writes
+        # whole contiguous blocks: numpy is ~4x slower on a (B, H) column slice of a (B, 4H) row.
+        A = np.empty((T, 4, B, H), dtype)  # valve openings, A[t] = f_t, i_t, o_t, G_t
+        C = np.empty((T + 1, B, H), dtype)  # memory, C[t + 1] = c_t, C[0] = c0
+        tanh_C = np.empty((T, B, H), dtype)  # tanh(c_t), for h_t and again for backward
+        R = np.empty((T + 1, B, n_rec), dtype)  # what W_rec multiplies: R[t] = [c_{t-1}, h_{t-1}]
+        hs = R[:, :, n_rec - H :]  # h_t sits in the last H columns of R[t + 1]
+        C[0] = c0
+        hs[0] = h0
+        if self.peephole:
+            R[0, :, :H] = c0
+
+        rec = np.empty((B, 4 * H), dtype)
+        rec4 = rec.reshape(B, 4, H).transpose(1, 0, 2)  # the same memory, valve by valve
+        iG = np.empty((B, H), dtype)
+        with np.errstate(under="ignore"):  # tiny values may flush to zero: harmless
+            for t in range(T):
+                a = A[t]
+                np.matmul(R[t], W_rec, out=rec)  # all four valves' recurrent share, one product
+                np.add(rec4, xz4[t], out=a)  # [z_f/2, z_i/2, z_o/2, z_g], one block each
+                np.tanh(a, out=a)  # one call for the four valves:
+                sig = a[:3]  # sigmoid(z) = (1 + tanh(z/2)) / 2 for f, i, o
+                np.multiply(sig, 0.5, out=sig)
+                np.add(sig, 0.5, out=sig)
+                f, i, o, G = a  # ... and G = tanh(z_g), the candidate memory
+                c = C[t + 1]  # memory pipe: c_t = f c_{t-1} + i G
+                np.multiply(f, C[t], out=c)
+                np.multiply(i, G, out=iG)
+                c += iG
+                np.tanh(c, out=tanh_C[t])  # output state: h_t = o tanh(c_t)
+                np.multiply(o, tanh_C[t], out=hs[t + 1])
+                if self.peephole:
+                    R[t + 1, :, :H] = c  # c_t beside h_t, for the next step's product
+
+        self._cache = (xs, A, C, tanh_C, R, stacked)
+        self.gates = {
+            "f": _read_only(A[:, 0]),
+            "i": _read_only(A[:, 1]),
+            "g": _read_only(A[:, 3]),
+            "o": _read_only(A[:, 2]),
+            "c": _read_only(C[1:]),
+        }
+        return hs[1:].copy(), (hs[T].copy(), C[T].copy())
+
+    def backward(self, dhs, dstate=None):
+        """Backpropagate through the last ``forward``.
+
+        dhs     (T, B, H): dL/dh_t for every step (``None``: zeros).
+        dstate  ``(dh_T, dc_T)``, each (B, H) or ``None``: the gradient reaching the final state
+                from outside the sequence (e.g. the next chunk, or a loss on ``h_T``).
+
+        Returns ``dxs`` (T, B, D) and ``(dh0, dc0)``; fills ``self.grads``.
+        """
+        check_called("backward", self._cache)
+        xs, A, C, tanh_C, R, stacked = self._cache
+        T, B, D = xs.shape
+        H, dtype = self.hidden_size, self.dtype
+        n_rec = R.shape[2]
+        dhs = self._dhs(dhs, (T, B, H))
+        if dstate is None:
+            dstate = (None, None)
+        dh_T, dc_T = check_pair("dstate", dstate, ("dh_T", "dc_T"))
+        dh_T = self._state("dstate[0] (dh_T)", dh_T, B, H)
+        dc_T = self._state("dstate[1] (dc_T)", dc_T, B, H)
+        W_rec_T = stacked[:, :n_rec]  # (4H, n_rec): dL/d[c, h] = dz @ W_rec_T
+
+        # What does not depend on the gradient flowing back is computed for all steps at once,
+        # in a few large calls rather than many small ones inside the loop:
+        #   the valves' slopes, sigmoid' = s (1 - s) for f, i, o and tanh' = 1 - G^2 for G,
+        #   and dh_t/dc_t = o (1 - tanh(c_t)^2).
+        slope = np.empty_like(A)
+        np.subtract(1, A[:, :3], out=slope[:, :3])
+        slope[:, :3] *= A[:, :3]
+        np.multiply(A[:, 3], A[:, 3], out=slope[:, 3])
+        np.subtract(1, slope[:, 3], out=slope[:, 3])
+        dh_dc = np.multiply(tanh_C, tanh_C)
+        np.subtract(1, dh_dc, out=dh_dc)
+        dh_dc *= A[:, 2]
+
+        # dL/dz of every valve at every step, in the layout of the products (like xz in forward)
+        dZ = np.empty((T, B, 4 * H), dtype)
+        dZ4 = dZ.reshape(T, B, 4, H).transpose(0, 2, 1, 3)  # dZ4[t]: (4, B, H), strided view
+        dA = np.empty((4, B, H), dtype)  # this step's dL/d(valve opening), a block per valve
+        df, di, do, dG = dA
+        dc = dc_T.copy()  # dL/dc_t, flowing back in time
+        dh = np.empty((B, H), dtype)  # dL/dh_t
+        dR = np.empty((B, n_rec), dtype)  # dL/d[c_{t-1}, h_{t-1}] through the valves
+        dR_c, dR_h = dR[:, : n_rec - H], dR[:, n_rec - H :]  # (dR_c is empty if standard)
+        dh_from_later = dh_T  # the part of dL/dh_t that comes from step t + 1 (or outside)
+        tmp = np.empty((B, H), dtype)
+        with np.errstate(under="ignore"):
+            for t in range(T - 1, -1, -1):
+                f, i, _, G = A[t]
+                np.add(dhs[t], dh_from_later, out=dh)
+                # output state h_t = o tanh(c_t): to the output valve, and to the memory
+                np.multiply(dh, tanh_C[t], out=do)
+                np.multiply(dh, dh_dc[t], out=tmp)
+                dc += tmp  # dL/dc_t is complete: from step t + 1 and from h_t
+                # memory pipe c_t = f c_{t-1} + i G: to each valve's opening
+                np.multiply(dc, C[t], out=df)
+                np.multiply(dc, G, out=di)
+                np.multiply(dc, i, out=dG)
+                # through the valves' activations, into the products' layout
+                np.multiply(dA, slope[t], out=dZ4[t])
+                # to step t - 1: every valve saw [c_{t-1}, h_{t-1}] (one product), and the
+                # memory pipe carries c_{t-1} straight through the forget valve
+                np.matmul(dZ[t], W_rec_T, out=dR)
+                dc *= f
+                if self.peephole:
+                    dc += dR_c
+                dh_from_later = dR_h
+
+        # The weight gradients of all steps at once: dL/dW = sum_t dz_t^T [c, h, x]_t.
+        dZ2 = dZ.reshape(T * B, 4 * H)
+        np.matmul(dZ2.T, R[:-1].reshape(T * B, n_rec), out=self._gW[:, :n_rec])
+        np.matmul(dZ2.T, xs.reshape(T * B, D), out=self._gW[:, n_rec:])
+        np.sum(dZ2, axis=0, out=self._gb)
+        self._publish_grads()
+        dxs = (dZ2 @ stacked[:, n_rec:]).reshape(T, B, D)
+        return dxs, (dh_from_later.copy(), dc)
+
+    # --- conversion: thin wrappers around lstmlib.convert --------------------------------------
+
+    def to_torch(self) -> dict[str, np.ndarray]:
+        """The weights as a ``torch.nn.LSTM`` state dict of ndarrays (standard layer only)."""
+        from .convert import params_to_torch
+
+        return params_to_torch(self.params, input_size=self.input_size)
+
+    def to_keras(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The weights as Keras' ``(kernel, recurrent_kernel, bias)`` (standard layer only)."""
+        from .convert import params_to_keras
+
+        return params_to_keras(self.params, input_size=self.input_size)
+
+    @classmethod
+    def from_torch(cls, state_dict) -> LSTM:
+        """A standard (``peephole=False``) layer holding a one-layer ``torch.nn.LSTM``'s weights
+        (its ``state_dict()``, tensors or ndarrays); float32 or float64 as the weights are."""
+        from .convert import params_from_torch
+
+        return cls._from_params(params_from_torch(state_dict), "state_dict")
+
+    @classmethod
+    def from_keras(cls, kernel, recurrent_kernel, bias=None) -> LSTM:
+        """A standard (``peephole=False``) layer holding Keras' LSTM weights
+        (``layer.get_weights()``); float32 or float64 as the weights are."""
+        from .convert import params_from_keras
+
+        return cls._from_params(params_from_keras(kernel, recurrent_kernel, bias), "kernel")
+
+    @classmethod
+    def _from_params(cls, params: dict[str, np.ndarray], name: str) -> LSTM:
+        H, n_in = params["W_f"].shape
+        dtype = params["W_f"].dtype
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"{name}: expected float32 or float64 weights, got {dtype}")
+        m = cls(n_in - H, H, peephole=False, seed=0, dtype=dtype)
+        for k, v in params.items():
+            m.params[k][...] = v
+        return m
+
+
+class RNN(_Layer):
+    """The Elman RNN the LSTM improves on: ``h_t = tanh(W [h_{t-1}, x_t] + b)``.
+
+    ``RNN(input_size, hidden_size, *, seed=None, dtype=np.float64)``; ``params``: ``W`` (H, H + D)
+    with columns ``[h, x]`` (uniform in [-1/sqrt(H), 1/sqrt(H)], as PyTorch) and ``b`` (H,) zeros.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, *, seed=None, dtype=np.float64) -> None:
+        self.input_size = D = check_positive_int("input_size", input_size)
+        self.hidden_size = H = check_positive_int("hidden_size", hidden_size)
+        self.dtype = check_dtype("dtype", dtype)
+        rng = check_seed("seed", seed)
+        bound = 1 / np.sqrt(H)
+        W = rng.uniform(-bound, bound, size=(H, H + D)).astype(self.dtype)
+        self._set_params(
+            {"W": W, "b": np.zeros(H, self.dtype)},
+            {"W": np.zeros((H, H + D), self.dtype), "b": np.zeros(H, self.dtype)},
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"RNN(input_size={self.input_size}, hidden_size={self.hidden_size}, "
+            f"dtype={self.dtype.name})"
+        )
+
+    def forward(self, xs, h0=None):
+        """Run over ``xs`` (T, B, D) from ``h0`` (B, H) (``None``: zeros); return ``hs``
+        (T, B, H) and ``h_T`` (B, H)."""
+        D, H, dtype = self.input_size, self.hidden_size, self.dtype
+        xs = self._sequence("xs", xs, D)
+        T, B, _ = xs.shape
+        h0 = self._state("h0", h0, B, H)
+        p = self._checked_params()
+        W_hT = np.ascontiguousarray(p["W"][:, :H].T)  # (H, H)
+        W_xT = np.ascontiguousarray(p["W"][:, H:].T)  # (D, H)
+        xs = xs.copy()
+
+        hbuf = np.empty((T + 1, B, H), dtype)  # hbuf[t] = h_{t-1}
+        hbuf[0] = h0
+        np.matmul(xs.reshape(T * B, D), W_xT, out=hbuf[1:].reshape(T * B, H))  # all steps
+        hbuf[1:] += p["b"]
+        rec = np.empty((B, H), dtype)
+        for t in range(T):
+            np.matmul(hbuf[t], W_hT, out=rec)
+            hbuf[t + 1] += rec
+            np.tanh(hbuf[t + 1], out=hbuf[t + 1])
+        self._cache = (xs, hbuf, W_hT, W_xT)
+        return hbuf[1:].copy(), hbuf[T].copy()
+
+    def backward(self, dhs, dh_T=None):
+        """Backpropagate through the last ``forward``: ``dhs`` (T, B, H) (``None``: zeros) and
+        ``dh_T`` (B, H) (``None``: zeros). Returns ``dxs`` (T, B, D) and ``dh0`` (B, H); fills
+        ``self.grads``."""
+        check_called("backward", self._cache)
+        xs, hbuf, W_hT, W_xT = self._cache
+        T, B, D = xs.shape
+        H, dtype = self.hidden_size, self.dtype
+        dhs = self._dhs(dhs, (T, B, H))
+        dh = self._state("dh_T", dh_T, B, H).copy()
+        dZ = np.empty((T, B, H), dtype)  # dL/dz_t, z_t = W [h_{t-1}, x_t] + b
+        tmp = np.empty((B, H), dtype)
+        for t in range(T - 1, -1, -1):
+            dz = dZ[t]
+            np.add(dh, dhs[t], out=dz)
+            np.multiply(hbuf[t + 1], hbuf[t + 1], out=tmp)  # tanh' = 1 - h_t^2
+            np.subtract(1, tmp, out=tmp)
+            dz *= tmp
+            np.matmul(dz, W_hT.T, out=dh)
+        dZ2 = dZ.reshape(T * B, H)
+        np.matmul(dZ2.T, hbuf[:-1].reshape(T * B, H), out=self._grads["W"][:, :H])
+        np.matmul(dZ2.T, xs.reshape(T * B, D), out=self._grads["W"][:, H:])
+        np.sum(dZ2, axis=0, out=self._grads["b"])
+        self._publish_grads()
+        return (dZ2 @ W_xT.T).reshape(T, B, D), dh
+
+
+class Linear(_Layer):
+    """A readout ``y = x W^T + b`` applied to the last axis.
+
+    ``Linear(in_features, out_features, *, seed=None, dtype=np.float64)``; ``params``: ``W``
+    (out, in), uniform in [-1/sqrt(in), 1/sqrt(in)] (as PyTorch), and ``b`` (out,) zeros.
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, seed=None, dtype=np.float64) -> None:
+        self.in_features = n = check_positive_int("in_features", in_features)
+        self.out_features = m = check_positive_int("out_features", out_features)
+        self.dtype = check_dtype("dtype", dtype)
+        rng = check_seed("seed", seed)
+        W = rng.uniform(-1 / np.sqrt(n), 1 / np.sqrt(n), size=(m, n)).astype(self.dtype)
+        self._set_params(
+            {"W": W, "b": np.zeros(m, self.dtype)},
+            {"W": np.zeros((m, n), self.dtype), "b": np.zeros(m, self.dtype)},
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
+            f"dtype={self.dtype.name})"
+        )
+
+    def forward(self, x):
+        """``x`` (..., in) -> ``y`` (..., out)."""
+        x = self._array("x", x, (..., self.in_features), "(in_features)")
+        p = self._checked_params()
+        self._cache = (x.copy(), p["W"].copy())
+        return x @ p["W"].T + p["b"]
+
+    def backward(self, dy):
+        """``dy`` (..., out), the shape of the last output -> ``dx`` (..., in); fills ``grads``."""
+        check_called("backward", self._cache)
+        x, W = self._cache
+        dy = self._array("dy", dy, (*x.shape[:-1], self.out_features), "(the shape of y)")
+        x2 = x.reshape(-1, self.in_features)
+        dy2 = dy.reshape(-1, self.out_features)
+        np.matmul(dy2.T, x2, out=self._grads["W"])
+        np.sum(dy2, axis=0, out=self._grads["b"])
+        self._publish_grads()
+        return dy @ W
