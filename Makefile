@@ -83,7 +83,8 @@ serve:
 
 notebooks: $(ENV_DIR)/.book-installed
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB)
+	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False \
+	  --ExecutePreprocessor.coalesce_streams=True $(NB)
 
 clean:
 	rm -rf _build
