@@ -33,7 +33,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
-from IPython.display import HTML, display
+from IPython.display import HTML
 from matplotlib.figure import Figure
 from PIL import Image  # Pillow: a dependency of matplotlib
 
@@ -124,6 +124,7 @@ def valve_sliders(
     fixed: Mapping | None = None,
     figsize: tuple[float, float] = (6.5, 3.0),
     continuous_update: bool = True,
+    alt: str | Callable | None = None,
     **sliders,
 ):
     """Sliders for a chapter's valves and a plot that redraws when one moves (needs a kernel).
@@ -137,6 +138,9 @@ def valve_sliders(
         Extra keyword arguments passed to every call of ``plot_fn`` unchanged.
     figsize : (width, height) in inches of the figure redrawn each time.
     continuous_update : redraw while the slider is dragged (True) or when it is released.
+    alt : str, or callable ``alt(**values) -> str``, optional
+        Alt text of the plot; a callable is given the current slider values. By default it names
+        the sliders and their values.
     **sliders : ``name=(min, max, step, value)`` or ``name=(min, max, step, value, description)``
         One ``FloatSlider`` each, in the order given; the description (default: the name) may use
         LaTeX, e.g. ``"forget valve $f_t$"``. A dict with those keys works too.
@@ -169,12 +173,38 @@ def valve_sliders(
             layout=widgets.Layout(width="min(100%, 460px)"),
         )
 
-    def update(**values):
-        display(_render(plot_fn, {**fixed, **values}, figsize))
+    if alt is not None and not (callable(alt) or isinstance(alt, str)):
+        raise TypeError(f"alt: expected a string or a callable alt(**values), got {alt!r}")
+    out = widgets.Output(layout=widgets.Layout(min_height=f"{int(figsize[1] * 100)}px"))
 
-    out = widgets.interactive_output(update, controls)
-    out.layout = widgets.Layout(min_height=f"{int(figsize[1] * 100)}px")
+    def redraw(change=None):
+        # The plot is set as the Output widget's state in one assignment, not display()ed into it:
+        # a display message would also land in the cell's own outputs when the notebook is run
+        # headless (nbclient, nbval), and the saved widget state is what the static HTML shows.
+        values = {name: control.value for name, control in controls.items()}
+        text = alt(**values) if callable(alt) else alt or _default_alt(controls, values)
+        src = _png_data_uri(_render(plot_fn, {**fixed, **values}, figsize), dpi=100)
+        img = f'<img src="{src}" alt="{html.escape(text)}" style="max-width: 100%">'
+        out.outputs = (
+            {
+                "output_type": "display_data",
+                "data": {"text/html": img, "text/plain": text},
+                "metadata": {},
+            },
+        )
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
     return widgets.VBox([widgets.VBox(list(controls.values())), out])
+
+
+def _default_alt(controls, values) -> str:
+    settings = ", ".join(
+        f"{control.description or name} = {values[name]:.{_decimals(control.step)}f}"
+        for name, control in controls.items()
+    )
+    return f"The plot redrawn for {settings}"
 
 
 def _check_values(values) -> np.ndarray:

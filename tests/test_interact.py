@@ -76,6 +76,27 @@ def test_moving_a_slider_redraws_with_the_new_value_and_the_fixed_arguments():
     assert len(record.calls) == 3
 
 
+def test_the_plot_is_the_output_widgets_state_with_alt_text_and_changes_with_the_slider(capsys):
+    ui = interact.valve_sliders(Recorder(), f=(0, 1, 0.05, 0.9, "forget valve"))
+    out, (f,) = ui.children[1], _sliders(ui)
+    (first,) = out.outputs
+    assert '<img src="data:image/png;base64,' in first["data"]["text/html"]
+    assert 'alt="The plot redrawn for forget valve = 0.90"' in first["data"]["text/html"]
+    f.value = 0.5
+    (second,) = out.outputs
+    assert 'alt="The plot redrawn for forget valve = 0.50"' in second["data"]["text/html"]
+    assert capsys.readouterr().out == "", "the plot must not be displayed into the cell's outputs"
+
+
+def test_valve_sliders_alt_may_be_a_callable_of_the_values():
+    ui = interact.valve_sliders(
+        Recorder(), alt=lambda f: f"memory for f={f:.1f}", f=(0, 1, 0.1, 0.3)
+    )
+    assert 'alt="memory for f=0.3"' in ui.children[1].outputs[0]["data"]["text/html"]
+    with pytest.raises(TypeError, match="alt: expected a string or a callable"):
+        interact.valve_sliders(Recorder(), alt=3, f=(0, 1, 0.1, 0.3))
+
+
 def test_a_slider_spec_may_be_a_dict():
     ui = interact.valve_sliders(Recorder(), f={"min": 0, "max": 2, "step": 0.5, "value": 1})
     (f,) = _sliders(ui)
