@@ -18,9 +18,8 @@ PY := $(ENV_DIR)/bin/python
 BUILD_DIR := _build/html
 PORT ?= 8000
 NB ?= $(wildcard book/*.ipynb)
-# Widgets, notebooks and the browser checks must not depend on the user's Jupyter settings.
+# Silence debugpy's frozen-modules notice in kernels (it would be stderr in every notebook).
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := Agg
 
 .PHONY: help book test lab serve notebooks lint unit-tests notebook-tests build-tests browser-tests clean
 
@@ -83,8 +82,7 @@ serve:
 
 notebooks: $(ENV_DIR)/.book-installed
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False \
-	  --ExecutePreprocessor.coalesce_streams=True $(NB)
+	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB)
 
 clean:
 	rm -rf _build
