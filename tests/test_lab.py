@@ -24,7 +24,7 @@ import pytest
 from tests.browser.chromium import LAUNCH_ARGS, find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTER = "03_forget_valve.ipynb"
+CHAPTER = "02_memory_pipe.ipynb"
 
 pytestmark = pytest.mark.browser
 
