@@ -1,8 +1,8 @@
 """The local notebook experience: a chapter in JupyterLab, run, with a slider that drives its plot.
 
-Starts JupyterLab on loopback (no browser, a token, every Jupyter folder in a temporary directory, no
-news pop-up, autosave off) on a copy of the book's notebooks, opens a chapter in headless Chromium,
-runs it, moves a slider with the keyboard and asserts that the figure the slider drives changed.
+Starts JupyterLab on loopback (no browser, a token, every Jupyter folder in a temporary directory,
+no news pop-up, autosave off) on a copy of the book's notebooks, opens a chapter in headless
+Chromium, runs it, moves a slider with the keyboard and asserts that the figure it drives changed.
 Marked ``browser``.
 """
 
@@ -82,10 +82,11 @@ def lab(tmp_path_factory):
             try:
                 urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
                 break
-            except OSError:
+            except OSError as error:
                 if server.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    raise RuntimeError(f"JupyterLab did not start:\n{(tmp / 'lab.log').read_text()}")
+                    output = (tmp / "lab.log").read_text()
+                    raise RuntimeError(f"JupyterLab did not start:\n{output}") from error
                 time.sleep(0.5)
         yield base, token, notebooks
     finally:
@@ -116,9 +117,11 @@ def test_a_slider_in_jupyterlab_redraws_the_plot_it_drives(lab):
         outside = []
         page.route(
             "**/*",
-            lambda r: r.continue_()
-            if r.request.url.startswith((base, "data:", "blob:"))
-            else (outside.append(r.request.url), r.abort()),
+            lambda r: (
+                r.continue_()
+                if r.request.url.startswith((base, "data:", "blob:"))
+                else (outside.append(r.request.url), r.abort())
+            ),
         )
         page.goto(f"{base}/lab/tree/{CHAPTER}?token={token}")
         page.wait_for_selector(".jp-Notebook", timeout=60_000)

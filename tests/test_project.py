@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -19,7 +24,8 @@ def _name(requirement: str) -> str:
 
 
 def _spec(requirement: str) -> str:
-    return requirement[len(_name(requirement)) :].replace(" ", "")
+    """The version range, without environment markers (``; python_version < '3.11'``)."""
+    return requirement.split(";")[0][len(_name(requirement)) :].replace(" ", "")
 
 
 def _pyproject_requirements() -> dict[str, str]:
@@ -53,7 +59,9 @@ def test_environment_yml_installs_the_same_packages_as_pyproject():
         f"only in pyproject.toml: {sorted(set(pyproject) - set(environment))}; "
         f"only in environment.yml: {sorted(set(environment) - set(pyproject))}"
     )
-    differing = {k: (pyproject[k], environment[k]) for k in pyproject if pyproject[k] != environment[k]}
+    differing = {
+        k: (pyproject[k], environment[k]) for k in pyproject if pyproject[k] != environment[k]
+    }
     assert not differing, f"version ranges differ (pyproject, environment.yml): {differing}"
 
 
@@ -74,7 +82,10 @@ def test_every_dependency_has_a_version_range(requirement):
 
 
 def test_every_toc_entry_exists():
-    missing = [f for f in _toc_files() if not any((ROOT / f).with_suffix(s).exists() for s in (".md", ".ipynb"))]
+    def exists(entry: str) -> bool:
+        return any((ROOT / entry).with_suffix(suffix).exists() for suffix in (".md", ".ipynb"))
+
+    missing = [entry for entry in _toc_files() if not exists(entry)]
     assert not missing, f"_toc.yml lists files that do not exist: {missing}"
 
 
@@ -88,7 +99,8 @@ def test_every_notebook_and_page_in_book_is_in_the_toc():
 @pytest.mark.parametrize("notebook", sorted(BOOK.glob("[0-9]*.ipynb")), ids=lambda p: p.name)
 def test_notebook_is_stored_executed_in_order_without_errors(notebook):
     nb = json.loads(notebook.read_text())
-    assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", "kernelspec must be python3"
+    kernel = nb["metadata"].get("kernelspec", {}).get("name")
+    assert kernel == "python3", f"{notebook.name}: kernelspec must be python3, not {kernel}"
     code = [c for c in nb["cells"] if c["cell_type"] == "code" and c["source"]]
     counts = [c.get("execution_count") for c in code]
     assert all(counts), f"{notebook.name}: cells without stored outputs (run make notebooks)"
@@ -105,7 +117,7 @@ def test_every_figure_in_a_notebook_has_alt_text(notebook):
     for index, cell in enumerate(nb["cells"]):
         has_image = any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
         alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
-        assert not has_image or alt.strip(), f"{notebook.name}: cell {index} draws a figure with no alt text"
+        assert not has_image or alt.strip(), f"{notebook.name}: cell {index}: figure without alt"
 
 
 def test_notebooks_store_no_absolute_paths_of_this_machine():

@@ -62,7 +62,8 @@ async () => {
     .forEach((el) => el.remove());
   out.rawTex = main.textContent;
   document.querySelectorAll("img").forEach((img) => {
-    out.images.push({src: img.getAttribute("src") || "", alt: (img.getAttribute("alt") || "").trim(),
+    out.images.push({src: img.getAttribute("src") || "",
+                     alt: (img.getAttribute("alt") || "").trim(),
                      loaded: img.complete && img.naturalWidth > 0,
                      visible: img.getClientRects().length > 0});
   });
@@ -244,7 +245,7 @@ def check_page(page, url: str, report: PageReport, base: str, root: Path, ids_by
 
 
 def check_site(root: Path | str, pages: list[Path] | None = None) -> list[str]:
-    """Open every page of the built site under ``root``; return the problems found (empty if none)."""
+    """Open every page of the built site under ``root``; return the problems found (or none)."""
     from playwright.sync_api import sync_playwright
 
     root = Path(root).resolve()

@@ -1,6 +1,6 @@
 """Screenshot pages of the built book in headless Chromium, to look at them as a reader would.
 
-    python -m tests.browser.screenshot _build/html book/03_forget_valve.html [more pages] [--out DIR]
+    python -m tests.browser.screenshot _build/html book/02_memory_pipe.html [...] [--out DIR]
 
 Writes one full-page PNG per page into DIR (default /tmp/lstm-book-shots) and prints the paths.
 """
