@@ -177,7 +177,8 @@ def _matches(pattern, shape: tuple[int, ...]) -> bool:
         pattern = tail
     if len(pattern) != len(shape):
         return False
-    return all(not isinstance(p, int) or p == s for p, s in zip(pattern, shape, strict=True))
+    fixed = (int, np.integer)
+    return all(not isinstance(p, fixed) or p == s for p, s in zip(pattern, shape, strict=True))
 
 
 def _ndim_text(ndim) -> str:

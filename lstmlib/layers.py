@@ -1,7 +1,9 @@
 """LSTM, RNN and Linear layers: the unit of :mod:`lstmlib.unit`, fused and batched over sequences.
 
 Shapes: ``T`` time steps, ``B`` sequences in a batch, ``D`` the input size, ``H`` the hidden size.
-Sequences are time-major: ``xs`` has shape ``(T, B, D)``, ``hs`` shape ``(T, B, H)``.
+Sequences are time-major: ``xs`` has shape ``(T, B, D)``, ``hs`` shape ``(T, B, H)``. Inputs are
+numpy arrays of the layer's dtype (a float64 array given to a float32 layer is refused, not
+silently cast) or nested lists of numbers (converted); everything returned has the layer's dtype.
 
 Every layer keeps its weights in ``params`` (a dict of ndarrays, named after the source) and, after
 ``backward``, the gradient of the loss with respect to each in ``grads`` (same keys and shapes).
@@ -172,23 +174,25 @@ class LSTM(_Layer):
             f"peephole={self.peephole}, dtype={self.dtype.name})"
         )
 
-    def _fused_weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _fused_weights(self):
         """All four valves' weights as one matrix, from the current ``params``.
 
-        Returns ``stacked`` (4H, n_in), the rows of ``W_f, W_i, W_o, W_g`` one under the other
-        (so block k of ``stacked @ combined`` is valve ``_FUSED_ORDER[k]``), and two halves of
-        the same kind, ``W_rec`` (2H or H, 4H) and ``W_x`` (D, 4H), ready for ``forward``:
-        transposed views (BLAS reads a transposed operand as fast as a contiguous one) of a copy
-        whose sigmoid valves' rows are halved, with the bias ``b`` (4H,) likewise. Why halved:
-        ``sigmoid(z) = (1 + tanh(z / 2)) / 2``, so with ``z / 2`` for f, i, o and ``z`` for G, one
-        ``tanh`` call opens all four valves. Halving is exact in floating point (a power of two).
+        Returns ``stacked`` (4H, n_in), the rows of ``W_f, W_i, W_o, W_g`` one under another (so
+        block k of a product with it belongs to valve ``_FUSED_ORDER[k]``), which ``backward``
+        uses, and ``(W_rec, W_x, b)`` for ``forward``: ``W_rec`` (n_rec, 4H) and ``W_x`` (D, 4H)
+        are transposed views (BLAS reads a transposed operand as fast as a contiguous one) of a
+        copy of ``stacked`` whose sigmoid valves' rows are halved, and ``b`` (4H,) is halved
+        likewise. Why halved: ``sigmoid(z) = (1 + tanh(z / 2)) / 2``, so with ``z / 2`` for f, i,
+        o and ``z`` for G, one ``tanh`` call opens all four valves. Halving is exact in floating
+        point (a power of two), so nothing is lost.
         """
         p = self._checked_params()
         H = self.hidden_size
         stacked = np.concatenate([p[f"W_{g}"] for g in _FUSED_ORDER])  # (4H, n_in), a copy
+        halved = np.empty_like(stacked)
+        np.multiply(stacked[: 3 * H], 0.5, out=halved[: 3 * H])
+        halved[3 * H :] = stacked[3 * H :]
         b = np.concatenate([p[f"b_{g}"] for g in _FUSED_ORDER])
-        halved = stacked.copy()
-        halved[: 3 * H] *= 0.5
         b[: 3 * H] *= 0.5
         n_rec = stacked.shape[1] - self.input_size
         return stacked, (halved[:, :n_rec].T, halved[:, n_rec:].T, b)
@@ -212,11 +216,10 @@ class LSTM(_Layer):
         n_rec = W_rec.shape[0]  # 2H (peephole: the valves see c and h) or H (standard: h)
         xs = xs.copy()  # backward needs the inputs; the caller may reuse its array meanwhile
 
-        # The inputs' share of every valve, all steps in one product: (T*B, D) @ (D, 4H).
+        # The inputs' share of every valve (z/2 for the sigmoid valves, z for G), all steps in one
+        # product: (T*B, D) @ (D, 4H).
         xz = np.matmul(xs.reshape(T * B, D), W_x).reshape(T, B, 4 * H)
         xz += b
-        # The same numbers seen valve by valve: xz4[t] has shape (4, B, H) (a strided view).
-        xz4 = xz.reshape(T, B, 4, H).transpose(0, 2, 1, 3)
 
         # What the loop writes, one block per step. Every elementwise operation reads and writes
         # whole contiguous blocks: numpy is ~4x slower on a (B, H) column slice of a (B, 4H) row.
@@ -237,8 +240,8 @@ class LSTM(_Layer):
             for t in range(T):
                 a = A[t]
                 np.matmul(R[t], W_rec, out=rec)  # all four valves' recurrent share, one product
-                np.add(rec4, xz4[t], out=a)  # [z_f/2, z_i/2, z_o/2, z_g], one block each
-                np.tanh(a, out=a)  # one call for the four valves:
+                rec += xz[t]  # [z_f/2, z_i/2, z_o/2, z_g]
+                np.tanh(rec4, out=a)  # one call for the four valves, regrouped a block each:
                 sig = a[:3]  # sigmoid(z) = (1 + tanh(z/2)) / 2 for f, i, o
                 np.multiply(sig, 0.5, out=sig)
                 np.add(sig, 0.5, out=sig)

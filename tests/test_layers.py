@@ -234,6 +234,22 @@ def test_rnn_and_linear_stay_float32():
     assert all(a.dtype == np.float32 for a in arrays)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_saturated_valves_stay_finite_and_silent(dtype):
+    # valve inputs of about ±1e4: every sigmoid is exactly 0 or 1, nothing overflows or warns
+    m = LSTM(3, 4, seed=0, dtype=dtype)
+    for k in m.params:
+        m.params[k] *= 1e4
+    xs = np.random.default_rng(0).choice([-1.0, 1.0], size=(5, 2, 3)).astype(dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        hs, (h_T, c_T) = m.forward(xs)
+        dxs, _ = m.backward(np.ones_like(hs))
+    for name in ("f", "i", "o"):
+        assert set(np.unique(m.gates[name])) <= {0.0, 1.0}, f"{name} is not saturated"
+    arrays = [hs, c_T, dxs, *m.grads.values()]
+    assert all(np.isfinite(a).all() and a.dtype == dtype for a in arrays)
+
+
 def test_params_are_live_an_in_place_update_changes_the_next_forward():
     m = LSTM(3, 4, seed=0)
     xs = RNG.standard_normal((3, 2, 3))
