@@ -61,8 +61,10 @@ lint: $(ENV_DIR)/.test-installed
 unit-tests: $(ENV_DIR)/.test-installed
 	$(PY) -m pytest tests -m "not build and not browser" -q
 
+# Two notebooks run at once (one per core), so each kernel's BLAS gets one thread: two kernels
+# with two threads each on two cores run several times slower than one thread each.
 notebook-tests: $(ENV_DIR)/.test-installed
-	$(PY) -m pytest --nbval book --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest --nbval book --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -n 2 --dist loadscope -p no:cacheprovider -q
 
 build-tests: $(ENV_DIR)/.test-installed
