@@ -20,6 +20,12 @@ PORT ?= 8000
 NB ?= $(wildcard book/*.ipynb)
 # Silence debugpy's frozen-modules notice in kernels (it would be stderr in every notebook).
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# The book's matrices are small, and nbval runs two kernels at once on two cores: one BLAS thread
+# per process is faster there, and a multi-threaded OpenBLAS on a loaded machine can be 10-50x
+# slower on small products. Override on the command line (benchmarks/bench_lstm.py sets its own).
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 .PHONY: help book test lab serve notebooks lint unit-tests notebook-tests build-tests browser-tests clean
 
@@ -61,10 +67,8 @@ lint: $(ENV_DIR)/.test-installed
 unit-tests: $(ENV_DIR)/.test-installed
 	$(PY) -m pytest tests -m "not build and not browser" -q
 
-# Two notebooks run at once (one per core), so each kernel's BLAS gets one thread: two kernels
-# with two threads each on two cores run several times slower than one thread each.
 notebook-tests: $(ENV_DIR)/.test-installed
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest --nbval book --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	$(PY) -m pytest --nbval book --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -n 2 --dist loadscope -p no:cacheprovider -q
 
 build-tests: $(ENV_DIR)/.test-installed
