@@ -7,26 +7,9 @@ import numpy as np
 import pytest
 
 from lstmlib import LSTM, RNN, Linear
+from tests.gradcheck import numerical_gradient, relative_error
 
 RNG = np.random.default_rng(2024)
-
-
-def numerical_gradient(loss, arr, eps=1e-6):
-    """Central differences of ``loss()`` with respect to every entry of ``arr`` (in place)."""
-    grad = np.zeros_like(arr)
-    for idx in np.ndindex(arr.shape):
-        old = arr[idx]
-        arr[idx] = old + eps
-        up = loss()
-        arr[idx] = old - eps
-        down = loss()
-        arr[idx] = old
-        grad[idx] = (up - down) / (2 * eps)
-    return grad
-
-
-def relative_error(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-300)
 
 
 def assert_gradients_match(loss, pairs, tol=1e-6):

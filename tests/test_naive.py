@@ -18,6 +18,7 @@ from lstmlib.naive import (
     time_layer,
     time_stages,
 )
+from tests.gradcheck import numerical_gradient, relative_error
 
 RNG = np.random.default_rng(13)
 STAGED = STAGES[:-1]  # the four stages written in lstmlib.naive (the fifth is lstmlib.LSTM)
@@ -69,23 +70,6 @@ def test_a_stage_runs_a_long_sequence_in_float32_like_the_layer(cls):
 # --- stage 1 against finite differences ------------------------------------------------------
 
 
-def _numerical_gradient(loss, arr, eps=1e-6):
-    grad = np.zeros_like(arr)
-    for idx in np.ndindex(arr.shape):
-        old = arr[idx]
-        arr[idx] = old + eps
-        up = loss()
-        arr[idx] = old - eps
-        down = loss()
-        arr[idx] = old
-        grad[idx] = (up - down) / (2 * eps)
-    return grad
-
-
-def _relative_error(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-300)
-
-
 @pytest.mark.parametrize("peephole", [True, False], ids=["peephole", "standard"])
 def test_the_naive_backward_matches_finite_differences(peephole):
     T, B, D, H = 4, 2, 3, 3
@@ -100,7 +84,7 @@ def test_the_naive_backward_matches_finite_differences(peephole):
     dxs, (dh0, dc0) = m.backward(dhs, (dh_T, dc_T))
     pairs = {"xs": (xs, dxs), "h0": (h0, dh0), "c0": (c0, dc0)}
     pairs.update({k: (m.params[k], m.grads[k].copy()) for k in m.params})
-    errors = {k: _relative_error(_numerical_gradient(loss, a), g) for k, (a, g) in pairs.items()}
+    errors = {k: relative_error(numerical_gradient(loss, a), g) for k, (a, g) in pairs.items()}
     bad = {k: f"{e:.1e}" for k, e in errors.items() if not e < 1e-6}
     assert not bad, f"relative error of the gradient above 1e-6: {bad}"
 

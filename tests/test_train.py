@@ -18,21 +18,7 @@ from lstmlib.train import (
     mean_squared_error,
     softmax_cross_entropy,
 )
-
-
-def numerical_grad(f, x, eps=1e-6):
-    """Central differences of the scalar ``f()`` with respect to every entry of ``x``."""
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + eps
-        up = f()
-        x[idx] = old - eps
-        down = f()
-        x[idx] = old
-        g[idx] = (up - down) / (2 * eps)
-    return g
-
+from tests.gradcheck import numerical_gradient
 
 # --- losses ---------------------------------------------------------------------------------
 
@@ -44,7 +30,7 @@ def test_softmax_cross_entropy_value_and_gradient():
     loss, dlogits = softmax_cross_entropy(logits, targets)
     p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     assert loss == pytest.approx(-np.mean(np.log(p[np.arange(5), targets])), rel=1e-14)
-    num = numerical_grad(lambda: softmax_cross_entropy(logits, targets)[0], logits)
+    num = numerical_gradient(lambda: softmax_cross_entropy(logits, targets)[0], logits)
     np.testing.assert_allclose(dlogits, num, rtol=1e-6, atol=1e-10)
     np.testing.assert_allclose(dlogits.sum(axis=1), 0.0, atol=1e-16)
     assert isinstance(loss, float) and dlogits.shape == (5, 4)
@@ -70,7 +56,7 @@ def test_mean_squared_error_value_and_gradient():
     pred, target = rng.standard_normal((6, 1)), rng.standard_normal((6, 1))
     loss, dpred = mean_squared_error(pred, target)
     assert loss == pytest.approx(np.mean((pred - target) ** 2), rel=1e-14)
-    num = numerical_grad(lambda: mean_squared_error(pred, target)[0], pred)
+    num = numerical_gradient(lambda: mean_squared_error(pred, target)[0], pred)
     np.testing.assert_allclose(dpred, num, rtol=1e-6, atol=1e-10)
     assert mean_squared_error(pred.astype(np.float32), target)[1].dtype == np.float32
 
@@ -286,7 +272,7 @@ def test_sequence_model_gradients_by_finite_differences(core):
             down = loss()
             p[idx] = old
             assert grads[k][idx] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-9), (k, idx)
-    np.testing.assert_allclose(dxs, numerical_grad(loss, xs), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(dxs, numerical_gradient(loss, xs), rtol=1e-5, atol=1e-9)
 
 
 def test_sequence_model_bad_use():

@@ -24,6 +24,7 @@ from lstmlib.variants import (
     plot_loss_curves,
     plot_pipe_growth,
 )
+from tests.gradcheck import numerical_gradient
 
 
 def sigmoid(z):
@@ -37,19 +38,6 @@ def perturbed(variant, D=2, H=3, seed=1, scale=0.3):
     for p in m.params.values():
         p += scale * rng.standard_normal(p.shape)
     return m
-
-
-def numerical_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + eps
-        up = f()
-        x[idx] = old - eps
-        down = f()
-        x[idx] = old
-        g[idx] = (up - down) / (2 * eps)
-    return g
 
 
 # --- exact gradients ------------------------------------------------------------------------
@@ -74,7 +62,7 @@ def test_gradients_match_finite_differences(variant):
     arrays = {**m.params, "xs": xs, "h0": h0, "c0": c0}
     assert set(m.grads) == set(m.params)
     for name, arr in arrays.items():
-        num = numerical_grad(loss, arr)
+        num = numerical_gradient(loss, arr)
         rel = np.abs(num - exact[name]).max() / max(np.abs(num).max(), 1e-12)
         assert rel < 1e-6, f"{variant}: d loss / d {name}: relative error {rel:.2e}"
 
@@ -91,7 +79,7 @@ def test_gradient_with_dstate_h_only_and_dhs_none():
 
     loss()
     m.backward(None, (wh, None))
-    num = numerical_grad(loss, m.params["p_o"])
+    num = numerical_gradient(loss, m.params["p_o"])
     np.testing.assert_allclose(m.grads["p_o"], num, rtol=1e-6, atol=1e-10)
 
 
