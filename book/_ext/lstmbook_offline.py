@@ -1,9 +1,9 @@
 """Sphinx extension: the built book reads correctly with no network.
 
-Jupyter Book 1.x loads MathJax, RequireJS and the ipywidgets HTML manager from CDNs by default. This
-extension points all three at copies served from the book itself (``book/_extra/vendor``, copied to
-``_build/html/vendor`` through ``html_extra_path``), and fixes three things that otherwise log errors
-in the browser console:
+Jupyter Book 1.x loads MathJax, RequireJS and the ipywidgets HTML manager from CDNs by default.
+This extension points all three at copies served from the book itself (``book/_extra/vendor``,
+copied to ``_build/html/vendor`` through ``html_extra_path``), and fixes three things that
+otherwise log errors in the browser console:
 
 1. ``@jupyter-widgets/html-manager`` 1.x typesets widget labels with the MathJax 2 call
    ``MathJax.Hub.Queue(["Typeset", MathJax.Hub, element])``, which MathJax 3 does not have. The
@@ -46,7 +46,9 @@ MATHJAX_CONFIG_JS = """
     });
   };
   // Until MathJax 3 replaces window.MathJax, widgets may already call Hub.Queue: queue them.
-  config.Hub = { Queue: function (command) { if (command && command[2]) { pending.push(command[2]); } } };
+  config.Hub = {
+    Queue: function (command) { if (command && command[2]) { pending.push(command[2]); } }
+  };
   window.MathJax = config;
 })();
 """
@@ -101,7 +103,7 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
             # RequireJS resolves the manager's modules (and so its fonts) from the same tree.
             unique.append(type(script)(None, priority=script.priority, body=REQUIRE_CONFIG % npm))
         filename = getattr(script, "filename", script)
-        body = getattr(script, "attributes", {}).get("body", "") if not isinstance(script, str) else ""
+        body = "" if isinstance(script, str) else script.attributes.get("body", "")
         key = (str(filename or ""), body)
         if key in seen:
             continue
