@@ -21,24 +21,29 @@ How the LSTM is made fast (the math is that of :mod:`lstmlib.unit`, the arithmet
    ``T`` steps, is one matrix product ``(T*B, D) @ (D, 4H)`` before the time loop.
 3. For the peephole LSTM, ``c_t`` and ``h_t`` sit side by side in one buffer ``R`` of shape
    ``(T+1, B, 2H)``: ``R[t]`` *is* ``[c_{t-1}, h_{t-1}]``, so the recurrent share of all four
-   valves is a single ``(B, 2H) @ (2H, 4H)`` product per step, with no concatenation. (For the
-   standard LSTM ``R`` holds ``h`` alone, ``(T+1, B, H)``.)
+   valves is a single ``(B, 2H) @ (2H, 4H)`` product per step, with no concatenation: each step
+   writes ``c_t`` and ``h_t`` straight into ``R[t+1]``. (For the standard LSTM ``R`` holds ``h``
+   alone, ``(T+1, B, H)``, and the memory has its own buffer ``C``.)
 4. One ``tanh`` opens all four valves: ``sigmoid(z) = (1 + tanh(z/2)) / 2``, and the sigmoid
    valves' weights are halved beforehand (exact: a power of two). numpy's tanh is also cheaper
    than ``exp`` plus a division here, and it cannot overflow.
-5. Inside the time loop every elementwise operation works on whole contiguous ``(B, H)`` blocks
-   (numpy is ~4x slower on a column slice such as ``z[:, :H]`` of a ``(B, 4H)`` array): the valve
-   openings are stored valve by valve, ``A[t] = [f_t, i_t, o_t, G_t]`` of shape ``(4, B, H)``,
-   and the memory in its own buffer ``C``. Everything is written into preallocated memory
-   (``out=``); the only strided operation is one per step that regroups the product's columns
-   valve by valve (in ``backward``: back).
+5. Inside the time loop every elementwise operation works on whole ``(B, H)`` blocks (numpy is
+   ~4x slower on a column slice such as ``z[:, :H]`` of a ``(B, 4H)`` array): the valve openings
+   are stored valve by valve, ``A[t] = [f_t, i_t, o_t, G_t]`` of shape ``(4, B, H)``. (The
+   peephole LSTM's ``c_t``, the first H columns of ``R[t+1]``, measured no slower than a copy of
+   its own would be.) Everything is written into preallocated memory (``out=``); the only
+   strided operation is one per step that regroups the product's columns valve by valve (in
+   ``backward``: back). At small sizes the time goes to numpy's cost per call, not to arithmetic:
+   the loops make no views per step (they iterate over views of all steps made once) and
+   multiply with ``np.dot``, cheaper per call than ``np.matmul``.
 6. ``backward`` computes what does not depend on the incoming gradient (the valves' slopes) for
    all steps at once, propagates through time in its loop with a dozen calls per step, and then
    gets the weight gradients of all steps from a few large products (e.g. ``dZ^T @ R`` for
    ``W_rec``: ``(4H, T*B) @ (T*B, 2H)``).
 
-Memory is linear in ``T``: forward keeps ``R``, ``C`` (T+1, B, H), ``A`` (T, 4, B, H),
-``tanh(c_t)`` (T, B, H) and a copy of ``xs``; backward allocates two (T, 4, B, H)-sized buffers.
+Memory is linear in ``T``: forward keeps ``R``, ``C`` (T+1, B, H; inside ``R`` if peephole),
+``A`` (T, 4, B, H), ``tanh(c_t)`` (T, B, H) and a copy of ``xs``; backward allocates two
+(T, 4, B, H)-sized buffers.
 """
 
 from __future__ import annotations
@@ -195,7 +200,12 @@ class LSTM(_Layer):
         b = np.concatenate([p[f"b_{g}"] for g in _FUSED_ORDER])
         b[: 3 * H] *= 0.5
         n_rec = stacked.shape[1] - self.input_size
-        return stacked, (halved[:, :n_rec].T, halved[:, n_rec:].T, b)
+        # W_rec is multiplied T times: a contiguous copy of its rows, which np.dot passes to
+        # BLAS without copying it again. Keep it a transposed (4H, n_rec) array: BLAS then runs
+        # the same routine as np.matmul on the transposed slice did, with the same bits; a
+        # contiguous (n_rec, 4H) array would run another one at B = 1 (other last bits).
+        W_rec = np.ascontiguousarray(halved[:, :n_rec]).T
+        return stacked, (W_rec, halved[:, n_rec:].T, b)
 
     def forward(self, xs, state=None):
         """Run the layer over ``xs`` (T, B, D) from ``state = (h0, c0)``, each (B, H) (``None``:
@@ -222,38 +232,42 @@ class LSTM(_Layer):
         xz += b
 
         # What the loop writes, one block per step. Every elementwise operation reads and writes
-        # whole contiguous blocks: numpy is ~4x slower on a (B, H) column slice of a (B, 4H) row.
+        # whole blocks: numpy is ~4x slower on a (B, H) column slice of a (B, 4H) row.
         A = np.empty((T, 4, B, H), dtype)  # valve openings, A[t] = f_t, i_t, o_t, G_t
-        C = np.empty((T + 1, B, H), dtype)  # memory, C[t + 1] = c_t, C[0] = c0
         tanh_C = np.empty((T, B, H), dtype)  # tanh(c_t), for h_t and again for backward
         R = np.empty((T + 1, B, n_rec), dtype)  # what W_rec multiplies: R[t] = [c_{t-1}, h_{t-1}]
-        hs = R[:, :, n_rec - H :]  # h_t sits in the last H columns of R[t + 1]
+        hs = R[:, :, n_rec - H :]  # h_t is written straight into the last H columns of R[t + 1]
+        if self.peephole:  # ... and c_t into the first H: the next step's product reads them
+            C = R[:, :, :H]  # memory, C[t + 1] = c_t, C[0] = c0
+        else:
+            C = np.empty((T + 1, B, H), dtype)
         C[0] = c0
         hs[0] = h0
-        if self.peephole:
-            R[0, :, :H] = c0
 
         rec = np.empty((B, 4 * H), dtype)
         rec4 = rec.reshape(B, 4, H).transpose(1, 0, 2)  # the same memory, valve by valve
         iG = np.empty((B, H), dtype)
+        half = dtype.type(0.5)  # a numpy scalar: numpy need not convert a Python float every step
+        # At small sizes the loop's time is numpy's per-call overhead, so the loop (a) takes
+        # every step's blocks from one zip over views made once (not A[t], C[t + 1], ... per
+        # step) and (b) multiplies with np.dot, which costs less per call than np.matmul (see
+        # _fused_weights: the same BLAS routine on the same operands, so the same bits).
+        f, i, o, G = A.transpose(1, 0, 2, 3)  # each (T, B, H): f[t] = f_t, ...
+        steps = zip(R[:-1], xz, A, A[:, :3], f, i, o, G, C[:-1], C[1:], tanh_C, hs[1:], strict=True)
         with np.errstate(under="ignore"):  # tiny values may flush to zero: harmless
-            for t in range(T):
-                a = A[t]
-                np.matmul(R[t], W_rec, out=rec)  # all four valves' recurrent share, one product
-                rec += xz[t]  # [z_f/2, z_i/2, z_o/2, z_g]
-                np.tanh(rec4, out=a)  # one call for the four valves, regrouped a block each:
-                sig = a[:3]  # sigmoid(z) = (1 + tanh(z/2)) / 2 for f, i, o
-                np.multiply(sig, 0.5, out=sig)
-                np.add(sig, 0.5, out=sig)
-                f, i, o, G = a  # ... and G = tanh(z_g), the candidate memory
-                c = C[t + 1]  # memory pipe: c_t = f c_{t-1} + i G
-                np.multiply(f, C[t], out=c)
-                np.multiply(i, G, out=iG)
+            for r, xz_t, a, sig, f_t, i_t, o_t, G_t, c_prev, c, tanh_c, h in steps:
+                np.dot(r, W_rec, out=rec)  # all four valves' recurrent share, one product
+                rec += xz_t  # [z_f/2, z_i/2, z_o/2, z_g]
+                np.tanh(rec4, out=a)  # one call for the four valves, regrouped a block each;
+                # sig = a[:3]: sigmoid(z) = (1 + tanh(z/2)) / 2 for f, i, o
+                np.multiply(sig, half, out=sig)
+                np.add(sig, half, out=sig)
+                # ... and G_t = tanh(z_g), the candidate memory
+                np.multiply(f_t, c_prev, out=c)  # memory pipe: c_t = f c_{t-1} + i G
+                np.multiply(i_t, G_t, out=iG)
                 c += iG
-                np.tanh(c, out=tanh_C[t])  # output state: h_t = o tanh(c_t)
-                np.multiply(o, tanh_C[t], out=hs[t + 1])
-                if self.peephole:
-                    R[t + 1, :, :H] = c  # c_t beside h_t, for the next step's product
+                np.tanh(c, out=tanh_c)  # output state: h_t = o tanh(c_t)
+                np.multiply(o_t, tanh_c, out=h)
 
         self._cache = (xs, A, C, tanh_C, R, stacked)
         self.gates = {
@@ -285,7 +299,8 @@ class LSTM(_Layer):
         dh_T, dc_T = check_pair("dstate", dstate, ("dh_T", "dc_T"))
         dh_T = self._state("dstate[0] (dh_T)", dh_T, B, H)
         dc_T = self._state("dstate[1] (dc_T)", dc_T, B, H)
-        W_rec_T = stacked[:, :n_rec]  # (4H, n_rec): dL/d[c, h] = dz @ W_rec_T
+        # (4H, n_rec): dL/d[c, h] = dz @ W_rec_T; a contiguous copy for np.dot, as in forward
+        W_rec_T = np.ascontiguousarray(stacked[:, :n_rec])
 
         # What does not depend on the gradient flowing back is computed for all steps at once,
         # in a few large calls rather than many small ones inside the loop:
@@ -311,24 +326,27 @@ class LSTM(_Layer):
         dR_c, dR_h = dR[:, : n_rec - H], dR[:, n_rec - H :]  # (dR_c is empty if standard)
         dh_from_later = dh_T  # the part of dL/dh_t that comes from step t + 1 (or outside)
         tmp = np.empty((B, H), dtype)
+        # the blocks of every step, latest first, from views made once (as in forward)
+        f, i, _, G = A.transpose(1, 0, 2, 3)
+        steps = (f, i, G, dhs, tanh_C, dh_dc, C[:-1], slope, dZ4, dZ)
+        steps = zip(*(a[::-1] for a in steps), strict=True)  # t = T - 1, ..., 0
         with np.errstate(under="ignore"):
-            for t in range(T - 1, -1, -1):
-                f, i, _, G = A[t]
-                np.add(dhs[t], dh_from_later, out=dh)
+            for f_t, i_t, G_t, dh_out, tanh_c, dh_dc_t, c_prev, slope_t, dz4, dz in steps:
+                np.add(dh_out, dh_from_later, out=dh)
                 # output state h_t = o tanh(c_t): to the output valve, and to the memory
-                np.multiply(dh, tanh_C[t], out=do)
-                np.multiply(dh, dh_dc[t], out=tmp)
+                np.multiply(dh, tanh_c, out=do)
+                np.multiply(dh, dh_dc_t, out=tmp)
                 dc += tmp  # dL/dc_t is complete: from step t + 1 and from h_t
                 # memory pipe c_t = f c_{t-1} + i G: to each valve's opening
-                np.multiply(dc, C[t], out=df)
-                np.multiply(dc, G, out=di)
-                np.multiply(dc, i, out=dG)
-                # through the valves' activations, into the products' layout
-                np.multiply(dA, slope[t], out=dZ4[t])
+                np.multiply(dc, c_prev, out=df)
+                np.multiply(dc, G_t, out=di)
+                np.multiply(dc, i_t, out=dG)
+                # through the valves' activations, into the products' layout (dz4 is dz)
+                np.multiply(dA, slope_t, out=dz4)
                 # to step t - 1: every valve saw [c_{t-1}, h_{t-1}] (one product), and the
                 # memory pipe carries c_{t-1} straight through the forget valve
-                np.matmul(dZ[t], W_rec_T, out=dR)
-                dc *= f
+                np.dot(dz, W_rec_T, out=dR)
+                dc *= f_t
                 if self.peephole:
                     dc += dR_c
                 dh_from_later = dR_h
