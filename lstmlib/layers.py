@@ -69,6 +69,23 @@ __all__ = ["LSTM", "RNN", "Linear"]
 _FUSED_ORDER = ("f", "i", "o", "g")
 
 
+def initial_valve_params(rng, H: int, n_in: int, *, forget_bias: float, dtype, valves="figo"):
+    """The starting weights of an LSTM's valves, as every LSTM-like layer of lstmlib draws them.
+
+    ``W_f, W_i, W_g, W_o`` (H, n_in) uniform in ``[-1/sqrt(H), 1/sqrt(H)]`` (as PyTorch does),
+    drawn in that order in float64 and then cast to ``dtype``; biases ``b_*`` (H,) zero, except
+    ``b_f = forget_bias``. All four matrices are always drawn, even when ``valves`` keeps fewer
+    (a variant without a forget valve), so that layers built with the same seed start alike.
+    """
+    bound = 1 / np.sqrt(H)
+    drawn = {g: rng.uniform(-bound, bound, size=(H, n_in)) for g in "figo"}
+    kept = [g for g in "figo" if g in valves]
+    params = {f"W_{g}": drawn[g].astype(dtype) for g in kept}
+    for g in kept:
+        params[f"b_{g}"] = np.full(H, forget_bias if g == "f" else 0.0, dtype)
+    return params
+
+
 def _read_only(a: np.ndarray) -> np.ndarray:
     view = a.view()
     view.flags.writeable = False
@@ -156,12 +173,7 @@ class LSTM(_Layer):
         self.dtype = check_dtype("dtype", dtype)
         rng = check_seed("seed", seed)
         n_in = (2 * H if self.peephole else H) + D
-        bound = 1 / np.sqrt(H)
-        params = {}
-        for g in ("f", "i", "g", "o"):
-            params[f"W_{g}"] = rng.uniform(-bound, bound, size=(H, n_in)).astype(self.dtype)
-        for g in ("f", "i", "g", "o"):
-            params[f"b_{g}"] = np.full(H, self.forget_bias if g == "f" else 0.0, self.dtype)
+        params = initial_valve_params(rng, H, n_in, forget_bias=self.forget_bias, dtype=self.dtype)
         # grads live in two fused buffers, one row block per valve (order _FUSED_ORDER)
         self._gW = np.zeros((4 * H, n_in), self.dtype)
         self._gb = np.zeros(4 * H, self.dtype)

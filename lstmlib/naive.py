@@ -49,7 +49,7 @@ from ._checks import (
     check_seed,
 )
 from .activations import sigmoid, sigmoid_inplace
-from .layers import LSTM
+from .layers import LSTM, initial_valve_params
 
 __all__ = [
     "STAGES",
@@ -95,13 +95,10 @@ class _StagedLSTM:
         rng = check_seed("seed", seed)
         self.n_rec = 2 * H if self.peephole else H  # the columns of [c, h] (or [h]) in W_*
         n_in = self.n_rec + D
-        bound = 1 / np.sqrt(H)
         # the same draws, in the same order, as lstmlib.LSTM: the same seed, the same weights
-        self.params = {}
-        for g in ("f", "i", "g", "o"):
-            self.params[f"W_{g}"] = rng.uniform(-bound, bound, size=(H, n_in)).astype(self.dtype)
-        for g in ("f", "i", "g", "o"):
-            self.params[f"b_{g}"] = np.full(H, self.forget_bias if g == "f" else 0.0, self.dtype)
+        self.params = initial_valve_params(
+            rng, H, n_in, forget_bias=self.forget_bias, dtype=self.dtype
+        )
         self._shapes = {k: v.shape for k, v in self.params.items()}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._cache = None

@@ -53,7 +53,7 @@ from ._checks import (
     check_seed,
 )
 from .activations import sigmoid_inplace
-from .layers import Linear, _Layer, _read_only
+from .layers import Linear, _Layer, _read_only, initial_valve_params
 from .tasks import fluent_language
 
 __all__ = [
@@ -169,12 +169,10 @@ class LSTMVariant(_Layer):
         rng = check_seed("seed", seed)
         self.valves = valves = _VALVES[variant]
         n_in = (2 * H if variant == "full_peephole" else H) + D
+        params = initial_valve_params(
+            rng, H, n_in, forget_bias=self.forget_bias, dtype=self.dtype, valves=valves
+        )
         bound = 1 / np.sqrt(H)
-        drawn = {g: rng.uniform(-bound, bound, size=(H, n_in)) for g in ("f", "i", "g", "o")}
-        order = [g for g in ("f", "i", "g", "o") if g in valves]  # the book's key order
-        params = {f"W_{g}": drawn[g].astype(self.dtype) for g in order}
-        for g in order:
-            params[f"b_{g}"] = np.full(H, self.forget_bias if g == "f" else 0.0, self.dtype)
         # grads of W and b live in fused buffers, one row block per valve (fused order)
         n = len(valves)
         self._gW = np.zeros((n * H, n_in), self.dtype)
