@@ -324,17 +324,21 @@ def check_params(name: str, params, shapes: Mapping[str, tuple], dtype=None) -> 
         raise ValueError(
             f"{name}: expected the keys {', '.join(map(repr, shapes))}; {' and '.join(what)}"
         )
-    return {
-        k: check_array(
-            f"{name}[{k!r}]",
-            params[k],
-            shape=s,
-            dtype=dtype,
-            finite=False,
+    want = None if dtype is None else np.dtype(dtype)
+    checked = {}
+    for k, s in shapes.items():
+        value = params[k]
+        # Fast path (a layer checks its params on every forward): an ndarray of exactly the
+        # expected shape and dtype needs nothing more. Anything else gets the full check, which
+        # either accepts it or explains what is wrong.
+        if type(value) is np.ndarray and value.shape == s and (want is None or value.dtype == want):
+            checked[k] = value
+            continue
+        checked[k] = check_array(
+            f"{name}[{k!r}]", value, shape=s, dtype=dtype, finite=False,
             dtype_hint="the layer's dtype",
-        )
-        for k, s in shapes.items()
-    }
+        )  # fmt: skip
+    return checked
 
 
 def check_lstm_params(name: str, params, keys=LSTM_PARAM_KEYS) -> tuple[int, int, np.dtype]:
