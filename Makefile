@@ -18,6 +18,7 @@ PY := $(ENV_DIR)/bin/python
 BUILD_DIR := _build/html
 PORT ?= 8000
 NB ?= $(wildcard book/*.ipynb)
+W ?=
 # Silence debugpy's frozen-modules notice in kernels (it would be stderr in every notebook).
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # The book's matrices are small, and nbval runs two kernels at once on two cores: one BLAS thread
@@ -27,7 +28,7 @@ export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: help book test lab serve notebooks lint unit-tests notebook-tests build-tests browser-tests clean
+.PHONY: help book test lab serve notebooks weights lint unit-tests notebook-tests build-tests browser-tests clean
 
 help:
 	@echo "make book       build the HTML book into $(BUILD_DIR) (installs what it needs)"
@@ -35,6 +36,7 @@ help:
 	@echo "make lab        JupyterLab on the notebooks, widgets working"
 	@echo "make serve      serve the built book on http://127.0.0.1:$(PORT)"
 	@echo "make notebooks  re-execute notebooks in place (NB=book/x.ipynb for one)"
+	@echo "make weights    retrain the stored weights in book/data (W=name.npz for one)"
 
 # --- set-up -------------------------------------------------------------------------------------
 $(PY):
@@ -89,6 +91,9 @@ serve:
 notebooks: $(ENV_DIR)/.book-installed
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False $(NB)
+
+weights: $(ENV_DIR)/.book-installed
+	$(PY) book/data/make_weights.py $(W)
 
 clean:
 	rm -rf _build
