@@ -104,6 +104,21 @@ class _Layer:
         self.grads = dict(grads)
         self._cache = None
 
+    def _grad_views(self) -> dict[str, np.ndarray] | None:
+        """The gradients as views into the buffers ``backward`` writes, for layers that keep
+        their gradients in fused buffers (``LSTM``); ``None`` for layers that do not."""
+        return None
+
+    def __setstate__(self, state: dict) -> None:
+        # copy.deepcopy and pickle copy every array on its own, so views into a shared gradient
+        # buffer come back as separate arrays that backward never writes: a copy would train with
+        # stale gradients. Re-create the views.
+        self.__dict__.update(state)
+        views = self._grad_views()
+        if views is not None:
+            self._grads = views
+            self.grads = dict(views)
+
     def _checked_params(self) -> dict[str, np.ndarray]:
         shapes = {k: v.shape for k, v in self._grads.items()}
         return check_params("params", self.params, shapes, dtype=self.dtype)
@@ -177,13 +192,17 @@ class LSTM(_Layer):
         # grads live in two fused buffers, one row block per valve (order _FUSED_ORDER)
         self._gW = np.zeros((4 * H, n_in), self.dtype)
         self._gb = np.zeros(4 * H, self.dtype)
-        grads = {}
-        for k, g in enumerate(_FUSED_ORDER):
-            grads[f"W_{g}"] = self._gW[k * H : (k + 1) * H]
-            grads[f"b_{g}"] = self._gb[k * H : (k + 1) * H]
-        self._set_params(params, {k: grads[k] for k in LSTM_PARAM_KEYS})
+        self._set_params(params, self._grad_views())
         #: After ``forward``: read-only views ``"f", "i", "g", "o", "c"``, each (T, B, H).
         self.gates: dict[str, np.ndarray] = {}
+
+    def _grad_views(self) -> dict[str, np.ndarray]:
+        H = self.hidden_size
+        views = {}
+        for k, g in enumerate(_FUSED_ORDER):
+            views[f"W_{g}"] = self._gW[..., k * H : (k + 1) * H, :]
+            views[f"b_{g}"] = self._gb[..., k * H : (k + 1) * H]
+        return {key: views[key] for key in LSTM_PARAM_KEYS}
 
     def __repr__(self) -> str:
         return (
