@@ -41,12 +41,22 @@ How the LSTM is made fast (the math is that of :mod:`lstmlib.unit`, the arithmet
    gets the weight gradients of all steps from a few large products (e.g. ``dZ^T @ R`` for
    ``W_rec``: ``(4H, T*B) @ (T*B, 2H)``).
 
+Many models at once. ``LSTM.stack([m_1, ..., m_M])`` (and ``RNN.stack``, ``Linear.stack``) makes
+one layer of M independent layers of the same sizes: every array gains a leading model axis,
+``params["W_f"]`` (M, H, n_in), ``xs`` (T, M, B, D), states (M, B, H), ``hs`` (T, M, B, H), and
+every step's product becomes a stacked ``np.matmul`` of M matrices. The arithmetic of each model
+is that of the single layer; only the number of numpy calls changes: M models cost the calls of
+one (at the book's sizes the time goes to numpy's cost per call, so training 8 seeds at once is
+several times faster than one after another). ``unstack()`` gives the M layers back.
+
 Memory is linear in ``T``: forward keeps ``R``, ``C`` (T+1, B, H; inside ``R`` if peephole),
 ``A`` (T, 4, B, H), ``tanh(c_t)`` (T, B, H) and a copy of ``xs``; backward allocates two
 (T, 4, B, H)-sized buffers.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -92,11 +102,85 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return view
 
 
+def _fold(a: np.ndarray) -> np.ndarray:
+    """All steps of a sequence as rows of one matrix per model, for one large product:
+    (T, B, k) -> (T*B, k), or, stacked, (T, M, B, k) -> (M, T*B, k)."""
+    if a.ndim == 3:
+        return a.reshape(-1, a.shape[-1])
+    return a.transpose(1, 0, 2, 3).reshape(a.shape[1], -1, a.shape[-1])
+
+
+def _unfold(a: np.ndarray, T: int) -> np.ndarray:
+    """The inverse of ``_fold``: (T*B, k) -> (T, B, k), or (M, T*B, k) -> (T, M, B, k)."""
+    if a.ndim == 2:
+        return a.reshape(T, -1, a.shape[-1])
+    return a.reshape(a.shape[0], T, -1, a.shape[-1]).transpose(1, 0, 2, 3)
+
+
 class _Layer:
     """What every layer shares: sizes, dtype, ``params``, ``grads``, the forward cache."""
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
+    #: ``None`` for one layer; M for M layers stacked along a leading model axis (see ``stack``)
+    models: int | None = None
+
+    @property
+    def _lead(self) -> tuple[int, ...]:
+        """The leading axes of every array: ``()`` for one layer, ``(M,)`` for a stack."""
+        return () if self.models is None else (self.models,)
+
+    def _new_grads(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Zeroed gradient arrays for ``params`` (layers with fused buffers override this)."""
+        return {k: np.zeros_like(v) for k, v in params.items()}
+
+    def _same_kind(self) -> tuple:
+        """What must agree between layers that are stacked: type, sizes, dtype, options."""
+        shapes = tuple((k, v.shape) for k, v in self.params.items())
+        options = tuple((k, v) for k, v in vars(self).items() if isinstance(v, (bool, int, float)))
+        return (type(self), self.dtype, shapes, options)
+
+    def _copy_with(self, params: dict[str, np.ndarray], models: int | None):
+        new = copy.copy(self)  # sizes, dtype and options; arrays are replaced below
+        new.models = models
+        new._set_params(params, new._new_grads(params))
+        if hasattr(new, "gates"):
+            new.gates = {}
+        return new
+
+    @classmethod
+    def stack(cls, layers):
+        """M layers of the same kind (type, sizes, dtype, options) as one layer with a leading
+        model axis: ``params[k]`` becomes ``np.stack([m.params[k] for m in layers])``, shape
+        (M, ...). Each model keeps its own weights, gradients and (in an optimizer) its own state.
+        Use it to train several seeds as one computation; ``unstack()`` gives them back.
+        """
+        layers = list(layers) if not isinstance(layers, _Layer) else layers
+        if not isinstance(layers, list) or not layers:
+            raise TypeError(f"layers: expected a non-empty list of {cls.__name__} layers")
+        for k, m in enumerate(layers):
+            if type(m) is not cls or m.models is not None:
+                raise TypeError(f"layers[{k}]: expected an (unstacked) {cls.__name__}, got {m!r}")
+            if m._same_kind() != layers[0]._same_kind():
+                raise ValueError(
+                    f"layers[{k}]: expected the sizes, dtype and options of layers[0] "
+                    f"({layers[0]!r}), got {m!r}"
+                )
+        params = {k: np.stack([m._checked_params()[k] for m in layers]) for k in layers[0].params}
+        return layers[0]._copy_with(params, len(layers))
+
+    def unstack(self) -> list:
+        """The M layers of a stacked layer, each with a copy of its own weights."""
+        if self.models is None:
+            raise ValueError(f"unstack: {self!r} is not a stacked layer (see stack)")
+        p = self._checked_params()
+        return [
+            self._copy_with({k: v[m].copy() for k, v in p.items()}, None)
+            for m in range(self.models)
+        ]
+
+    def _models_repr(self) -> str:
+        return "" if self.models is None else f", models={self.models}"
 
     def _set_params(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         self.params = params
@@ -135,19 +219,24 @@ class _Layer:
 
     def _state(self, name: str, x, B: int, H: int) -> np.ndarray:
         """An initial or final state (or its gradient): ``None`` means zeros."""
+        shape = (*self._lead, B, H)
         if x is None:
-            return np.zeros((B, H), self.dtype)
+            return np.zeros(shape, self.dtype)
+        what = "(B, H)" if self.models is None else f"(M, B, H) with M={self.models} (models)"
         return self._array(
             name,
             x,
-            (B, H),
-            f"= (B, H) with B={B} (the batch size of xs) and H={H} (the layer's hidden_size)",
+            shape,
+            f"= {what} with B={B} (the batch size of xs) and H={H} (the layer's hidden_size)",
         )
 
     def _sequence(self, name: str, xs, D: int) -> np.ndarray:
-        return self._array(name, xs, ("T", "B", D), f"with D={D} (the layer's input_size)")
+        if self.models is None:
+            return self._array(name, xs, ("T", "B", D), f"with D={D} (the layer's input_size)")
+        hint = f"= (T, M, B, D) with M={self.models} (models) and D={D} (the layer's input_size)"
+        return self._array(name, xs, ("T", self.models, "B", D), hint)
 
-    def _dhs(self, dhs, shape: tuple[int, int, int]) -> np.ndarray:
+    def _dhs(self, dhs, shape: tuple[int, ...]) -> np.ndarray:
         if dhs is None:
             return np.zeros(shape, self.dtype)
         return self._array("dhs", dhs, shape, "(the shape of hs returned by forward)")
@@ -196,6 +285,13 @@ class LSTM(_Layer):
         #: After ``forward``: read-only views ``"f", "i", "g", "o", "c"``, each (T, B, H).
         self.gates: dict[str, np.ndarray] = {}
 
+    def _new_grads(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        H, n_in = params["W_f"].shape[-2:]
+        lead = params["W_f"].shape[:-2]
+        self._gW = np.zeros((*lead, 4 * H, n_in), self.dtype)
+        self._gb = np.zeros((*lead, 4 * H), self.dtype)
+        return self._grad_views()
+
     def _grad_views(self) -> dict[str, np.ndarray]:
         H = self.hidden_size
         views = {}
@@ -207,7 +303,7 @@ class LSTM(_Layer):
     def __repr__(self) -> str:
         return (
             f"LSTM(input_size={self.input_size}, hidden_size={self.hidden_size}, "
-            f"peephole={self.peephole}, dtype={self.dtype.name})"
+            f"peephole={self.peephole}, dtype={self.dtype.name}{self._models_repr()})"
         )
 
     def _fused_weights(self):
@@ -224,70 +320,73 @@ class LSTM(_Layer):
         """
         p = self._checked_params()
         H = self.hidden_size
-        stacked = np.concatenate([p[f"W_{g}"] for g in _FUSED_ORDER])  # (4H, n_in), a copy
+        # (4H, n_in), a copy; stacked layers: (M, 4H, n_in), and so on below
+        stacked = np.concatenate([p[f"W_{g}"] for g in _FUSED_ORDER], axis=-2)
         halved = np.empty_like(stacked)
-        np.multiply(stacked[: 3 * H], 0.5, out=halved[: 3 * H])
-        halved[3 * H :] = stacked[3 * H :]
-        b = np.concatenate([p[f"b_{g}"] for g in _FUSED_ORDER])
-        b[: 3 * H] *= 0.5
-        n_rec = stacked.shape[1] - self.input_size
+        np.multiply(stacked[..., : 3 * H, :], 0.5, out=halved[..., : 3 * H, :])
+        halved[..., 3 * H :, :] = stacked[..., 3 * H :, :]
+        b = np.concatenate([p[f"b_{g}"] for g in _FUSED_ORDER], axis=-1)
+        b[..., : 3 * H] *= 0.5
+        n_rec = stacked.shape[-1] - self.input_size
         # W_rec is multiplied T times: a contiguous copy of its rows, which np.dot passes to
         # BLAS without copying it again. Keep it a transposed (4H, n_rec) array: BLAS then runs
         # the same routine as np.matmul on the transposed slice did, with the same bits; a
         # contiguous (n_rec, 4H) array would run another one at B = 1 (other last bits).
-        W_rec = np.ascontiguousarray(halved[:, :n_rec]).T
-        return stacked, (W_rec, halved[:, n_rec:].T, b)
+        W_rec = np.ascontiguousarray(halved[..., :n_rec]).swapaxes(-1, -2)
+        return stacked, (W_rec, halved[..., n_rec:].swapaxes(-1, -2), b)
 
     def forward(self, xs, state=None):
         """Run the layer over ``xs`` (T, B, D) from ``state = (h0, c0)``, each (B, H) (``None``:
         zeros). Returns ``hs`` (T, B, H), the output at every step, and ``(h_T, c_T)``.
 
         Also sets ``self.gates`` (read-only views, each (T, B, H)) and stores what ``backward``
-        needs.
+        needs. (A stacked layer of M models: (T, M, B, D), (M, B, H) and (T, M, B, H).)
         """
-        D, H, dtype = self.input_size, self.hidden_size, self.dtype
+        D, H, dtype, lead = self.input_size, self.hidden_size, self.dtype, self._lead
         xs = self._sequence("xs", xs, D)
-        T, B, _ = xs.shape
+        T, B = xs.shape[0], xs.shape[-2]
         if state is None:
             state = (None, None)
         h0, c0 = check_pair("state", state, ("h0", "c0"))
         h0 = self._state("state[0] (h0)", h0, B, H)
         c0 = self._state("state[1] (c0)", c0, B, H)
         stacked, (W_rec, W_x, b) = self._fused_weights()
-        n_rec = W_rec.shape[0]  # 2H (peephole: the valves see c and h) or H (standard: h)
+        n_rec = W_rec.shape[-2]  # 2H (peephole: the valves see c and h) or H (standard: h)
         xs = xs.copy()  # backward needs the inputs; the caller may reuse its array meanwhile
 
         # The inputs' share of every valve (z/2 for the sigmoid valves, z for G), all steps in one
         # product: (T*B, D) @ (D, 4H).
-        xz = np.matmul(xs.reshape(T * B, D), W_x).reshape(T, B, 4 * H)
-        xz += b
+        xz = _unfold(np.matmul(_fold(xs), W_x), T)
+        xz += b[..., None, :]
 
         # What the loop writes, one block per step. Every elementwise operation reads and writes
         # whole blocks: numpy is ~4x slower on a (B, H) column slice of a (B, 4H) row.
-        A = np.empty((T, 4, B, H), dtype)  # valve openings, A[t] = f_t, i_t, o_t, G_t
-        tanh_C = np.empty((T, B, H), dtype)  # tanh(c_t), for h_t and again for backward
-        R = np.empty((T + 1, B, n_rec), dtype)  # what W_rec multiplies: R[t] = [c_{t-1}, h_{t-1}]
-        hs = R[:, :, n_rec - H :]  # h_t is written straight into the last H columns of R[t + 1]
+        A = np.empty((T, 4, *lead, B, H), dtype)  # valve openings, A[t] = f_t, i_t, o_t, G_t
+        tanh_C = np.empty((T, *lead, B, H), dtype)  # tanh(c_t), for h_t and again for backward
+        R = np.empty((T + 1, *lead, B, n_rec), dtype)  # what W_rec multiplies: [c_{t-1}, h_{t-1}]
+        hs = R[..., n_rec - H :]  # h_t is written straight into the last H columns of R[t + 1]
         if self.peephole:  # ... and c_t into the first H: the next step's product reads them
-            C = R[:, :, :H]  # memory, C[t + 1] = c_t, C[0] = c0
+            C = R[..., :H]  # memory, C[t + 1] = c_t, C[0] = c0
         else:
-            C = np.empty((T + 1, B, H), dtype)
+            C = np.empty((T + 1, *lead, B, H), dtype)
         C[0] = c0
         hs[0] = h0
 
-        rec = np.empty((B, 4 * H), dtype)
-        rec4 = rec.reshape(B, 4, H).transpose(1, 0, 2)  # the same memory, valve by valve
-        iG = np.empty((B, H), dtype)
+        rec = np.empty((*lead, B, 4 * H), dtype)
+        rec4 = np.moveaxis(rec.reshape(*lead, B, 4, H), -2, 0)  # the same memory, valve by valve
+        iG = np.empty((*lead, B, H), dtype)
+        # one model: np.dot, the cheapest call; stacked: np.matmul, M products in one call
+        mm = np.dot if not lead else np.matmul
         half = dtype.type(0.5)  # a numpy scalar: numpy need not convert a Python float every step
         # At small sizes the loop's time is numpy's per-call overhead, so the loop (a) takes
         # every step's blocks from one zip over views made once (not A[t], C[t + 1], ... per
         # step) and (b) multiplies with np.dot, which costs less per call than np.matmul (see
         # _fused_weights: the same BLAS routine on the same operands, so the same bits).
-        f, i, o, G = A.transpose(1, 0, 2, 3)  # each (T, B, H): f[t] = f_t, ...
+        f, i, o, G = np.moveaxis(A, 1, 0)  # each (T, B, H): f[t] = f_t, ...
         steps = zip(R[:-1], xz, A, A[:, :3], f, i, o, G, C[:-1], C[1:], tanh_C, hs[1:], strict=True)
         with np.errstate(under="ignore"):  # tiny values may flush to zero: harmless
             for r, xz_t, a, sig, f_t, i_t, o_t, G_t, c_prev, c, tanh_c, h in steps:
-                np.dot(r, W_rec, out=rec)  # all four valves' recurrent share, one product
+                mm(r, W_rec, out=rec)  # all four valves' recurrent share, one product
                 rec += xz_t  # [z_f/2, z_i/2, z_o/2, z_g]
                 np.tanh(rec4, out=a)  # one call for the four valves, regrouped a block each;
                 # sig = a[:3]: sigmoid(z) = (1 + tanh(z/2)) / 2 for f, i, o
@@ -321,17 +420,17 @@ class LSTM(_Layer):
         """
         check_called("backward", self._cache)
         xs, A, C, tanh_C, R, stacked = self._cache
-        T, B, D = xs.shape
-        H, dtype = self.hidden_size, self.dtype
-        n_rec = R.shape[2]
-        dhs = self._dhs(dhs, (T, B, H))
+        T, B = xs.shape[0], xs.shape[-2]
+        H, dtype, lead = self.hidden_size, self.dtype, self._lead
+        n_rec = R.shape[-1]
+        dhs = self._dhs(dhs, (T, *lead, B, H))
         if dstate is None:
             dstate = (None, None)
         dh_T, dc_T = check_pair("dstate", dstate, ("dh_T", "dc_T"))
         dh_T = self._state("dstate[0] (dh_T)", dh_T, B, H)
         dc_T = self._state("dstate[1] (dc_T)", dc_T, B, H)
         # (4H, n_rec): dL/d[c, h] = dz @ W_rec_T; a contiguous copy for np.dot, as in forward
-        W_rec_T = np.ascontiguousarray(stacked[:, :n_rec])
+        W_rec_T = np.ascontiguousarray(stacked[..., :n_rec])
 
         # What does not depend on the gradient flowing back is computed for all steps at once,
         # in a few large calls rather than many small ones inside the loop:
@@ -347,18 +446,19 @@ class LSTM(_Layer):
         dh_dc *= A[:, 2]
 
         # dL/dz of every valve at every step, in the layout of the products (like xz in forward)
-        dZ = np.empty((T, B, 4 * H), dtype)
-        dZ4 = dZ.reshape(T, B, 4, H).transpose(0, 2, 1, 3)  # dZ4[t]: (4, B, H), strided view
-        dA = np.empty((4, B, H), dtype)  # this step's dL/d(valve opening), a block per valve
+        dZ = np.empty((T, *lead, B, 4 * H), dtype)
+        dZ4 = np.moveaxis(dZ.reshape(T, *lead, B, 4, H), -2, 1)  # dZ4[t]: (4, B, H), strided
+        dA = np.empty((4, *lead, B, H), dtype)  # this step's dL/d(valve opening), per valve
         df, di, do, dG = dA
         dc = dc_T.copy()  # dL/dc_t, flowing back in time
-        dh = np.empty((B, H), dtype)  # dL/dh_t
-        dR = np.empty((B, n_rec), dtype)  # dL/d[c_{t-1}, h_{t-1}] through the valves
-        dR_c, dR_h = dR[:, : n_rec - H], dR[:, n_rec - H :]  # (dR_c is empty if standard)
+        dh = np.empty((*lead, B, H), dtype)  # dL/dh_t
+        dR = np.empty((*lead, B, n_rec), dtype)  # dL/d[c_{t-1}, h_{t-1}] through the valves
+        dR_c, dR_h = dR[..., : n_rec - H], dR[..., n_rec - H :]  # (dR_c is empty if standard)
         dh_from_later = dh_T  # the part of dL/dh_t that comes from step t + 1 (or outside)
-        tmp = np.empty((B, H), dtype)
+        tmp = np.empty((*lead, B, H), dtype)
+        mm = np.dot if not lead else np.matmul  # as in forward
         # the blocks of every step, latest first, from views made once (as in forward)
-        f, i, _, G = A.transpose(1, 0, 2, 3)
+        f, i, _, G = np.moveaxis(A, 1, 0)
         steps = (f, i, G, dhs, tanh_C, dh_dc, C[:-1], slope, dZ4, dZ)
         steps = zip(*(a[::-1] for a in steps), strict=True)  # t = T - 1, ..., 0
         with np.errstate(under="ignore"):
@@ -376,19 +476,21 @@ class LSTM(_Layer):
                 np.multiply(dA, slope_t, out=dz4)
                 # to step t - 1: every valve saw [c_{t-1}, h_{t-1}] (one product), and the
                 # memory pipe carries c_{t-1} straight through the forget valve
-                np.dot(dz, W_rec_T, out=dR)
+                mm(dz, W_rec_T, out=dR)
                 dc *= f_t
                 if self.peephole:
                     dc += dR_c
                 dh_from_later = dR_h
 
         # The weight gradients of all steps at once: dL/dW = sum_t dz_t^T [c, h, x]_t.
-        dZ2 = dZ.reshape(T * B, 4 * H)
-        np.matmul(dZ2.T, R[:-1].reshape(T * B, n_rec), out=self._gW[:, :n_rec])
-        np.matmul(dZ2.T, xs.reshape(T * B, D), out=self._gW[:, n_rec:])
-        np.sum(dZ2, axis=0, out=self._gb)
+        # (Stacked: one such product per model, (M, 4H, T*B) @ (M, T*B, 2H).)
+        dZ2 = _fold(dZ)  # (T*B, 4H)
+        dZ2_T = dZ2.swapaxes(-1, -2)
+        np.matmul(dZ2_T, _fold(R[:-1]), out=self._gW[..., :n_rec])
+        np.matmul(dZ2_T, _fold(xs), out=self._gW[..., n_rec:])
+        np.sum(dZ2, axis=-2, out=self._gb)
         self._publish_grads()
-        dxs = (dZ2 @ stacked[:, n_rec:]).reshape(T, B, D)
+        dxs = _unfold(dZ2 @ stacked[..., n_rec:], T)
         return dxs, (dh_from_later.copy(), dc)
 
     # --- conversion: thin wrappers around lstmlib.convert --------------------------------------
@@ -455,26 +557,26 @@ class RNN(_Layer):
     def __repr__(self) -> str:
         return (
             f"RNN(input_size={self.input_size}, hidden_size={self.hidden_size}, "
-            f"dtype={self.dtype.name})"
+            f"dtype={self.dtype.name}{self._models_repr()})"
         )
 
     def forward(self, xs, h0=None):
         """Run over ``xs`` (T, B, D) from ``h0`` (B, H) (``None``: zeros); return ``hs``
-        (T, B, H) and ``h_T`` (B, H)."""
-        D, H, dtype = self.input_size, self.hidden_size, self.dtype
+        (T, B, H) and ``h_T`` (B, H). (Stacked: (T, M, B, D), (M, B, H), (T, M, B, H).)"""
+        D, H, dtype, lead = self.input_size, self.hidden_size, self.dtype, self._lead
         xs = self._sequence("xs", xs, D)
-        T, B, _ = xs.shape
+        T, B = xs.shape[0], xs.shape[-2]
         h0 = self._state("h0", h0, B, H)
         p = self._checked_params()
-        W_hT = np.ascontiguousarray(p["W"][:, :H].T)  # (H, H)
-        W_xT = np.ascontiguousarray(p["W"][:, H:].T)  # (D, H)
+        W_hT = np.ascontiguousarray(p["W"][..., :H].swapaxes(-1, -2))  # (H, H)
+        W_xT = np.ascontiguousarray(p["W"][..., H:].swapaxes(-1, -2))  # (D, H)
         xs = xs.copy()
 
-        hbuf = np.empty((T + 1, B, H), dtype)  # hbuf[t] = h_{t-1}
+        hbuf = np.empty((T + 1, *lead, B, H), dtype)  # hbuf[t] = h_{t-1}
         hbuf[0] = h0
-        np.matmul(xs.reshape(T * B, D), W_xT, out=hbuf[1:].reshape(T * B, H))  # all steps
-        hbuf[1:] += p["b"]
-        rec = np.empty((B, H), dtype)
+        hbuf[1:] = _unfold(np.matmul(_fold(xs), W_xT), T)  # the inputs' share, all steps
+        hbuf[1:] += p["b"][..., None, :]
+        rec = np.empty((*lead, B, H), dtype)
         for t in range(T):
             np.matmul(hbuf[t], W_hT, out=rec)
             hbuf[t + 1] += rec
@@ -488,25 +590,27 @@ class RNN(_Layer):
         ``self.grads``."""
         check_called("backward", self._cache)
         xs, hbuf, W_hT, W_xT = self._cache
-        T, B, D = xs.shape
-        H, dtype = self.hidden_size, self.dtype
-        dhs = self._dhs(dhs, (T, B, H))
+        T, B = xs.shape[0], xs.shape[-2]
+        H, dtype, lead = self.hidden_size, self.dtype, self._lead
+        dhs = self._dhs(dhs, (T, *lead, B, H))
         dh = self._state("dh_T", dh_T, B, H).copy()
-        dZ = np.empty((T, B, H), dtype)  # dL/dz_t, z_t = W [h_{t-1}, x_t] + b
-        tmp = np.empty((B, H), dtype)
+        dZ = np.empty((T, *lead, B, H), dtype)  # dL/dz_t, z_t = W [h_{t-1}, x_t] + b
+        tmp = np.empty((*lead, B, H), dtype)
+        W_h = W_hT.swapaxes(-1, -2)
         for t in range(T - 1, -1, -1):
             dz = dZ[t]
             np.add(dh, dhs[t], out=dz)
             np.multiply(hbuf[t + 1], hbuf[t + 1], out=tmp)  # tanh' = 1 - h_t^2
             np.subtract(1, tmp, out=tmp)
             dz *= tmp
-            np.matmul(dz, W_hT.T, out=dh)
-        dZ2 = dZ.reshape(T * B, H)
-        np.matmul(dZ2.T, hbuf[:-1].reshape(T * B, H), out=self._grads["W"][:, :H])
-        np.matmul(dZ2.T, xs.reshape(T * B, D), out=self._grads["W"][:, H:])
-        np.sum(dZ2, axis=0, out=self._grads["b"])
+            np.matmul(dz, W_h, out=dh)
+        dZ2 = _fold(dZ)  # (T*B, H), stacked (M, T*B, H)
+        dZ2_T = dZ2.swapaxes(-1, -2)
+        np.matmul(dZ2_T, _fold(hbuf[:-1]), out=self._grads["W"][..., :H])
+        np.matmul(dZ2_T, _fold(xs), out=self._grads["W"][..., H:])
+        np.sum(dZ2, axis=-2, out=self._grads["b"])
         self._publish_grads()
-        return (dZ2 @ W_xT.T).reshape(T, B, D), dh
+        return _unfold(dZ2 @ W_xT.swapaxes(-1, -2), T), dh
 
 
 class Linear(_Layer):
@@ -530,24 +634,29 @@ class Linear(_Layer):
     def __repr__(self) -> str:
         return (
             f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
-            f"dtype={self.dtype.name})"
+            f"dtype={self.dtype.name}{self._models_repr()})"
         )
 
     def forward(self, x):
-        """``x`` (..., in) -> ``y`` (..., out)."""
-        x = self._array("x", x, (..., self.in_features), "(in_features)")
+        """``x`` (..., in) -> ``y`` (..., out). (Stacked: (M, ..., in) -> (M, ..., out).)"""
+        if self.models is None:
+            x = self._array("x", x, (..., self.in_features), "(in_features)")
+        else:
+            x = self._array("x", x, (self.models, ..., self.in_features), "(M, ..., in_features)")
         p = self._checked_params()
         self._cache = (x.copy(), p["W"].copy())
-        return x @ p["W"].T + p["b"]
+        x2 = x.reshape(*self._lead, -1, self.in_features)  # all rows of each model
+        y = x2 @ p["W"].swapaxes(-1, -2) + p["b"][..., None, :]
+        return y.reshape(*x.shape[:-1], self.out_features)
 
     def backward(self, dy):
         """``dy`` (..., out), the shape of the last output -> ``dx`` (..., in); fills ``grads``."""
         check_called("backward", self._cache)
         x, W = self._cache
         dy = self._array("dy", dy, (*x.shape[:-1], self.out_features), "(the shape of y)")
-        x2 = x.reshape(-1, self.in_features)
-        dy2 = dy.reshape(-1, self.out_features)
-        np.matmul(dy2.T, x2, out=self._grads["W"])
-        np.sum(dy2, axis=0, out=self._grads["b"])
+        x2 = x.reshape(*self._lead, -1, self.in_features)
+        dy2 = dy.reshape(*self._lead, -1, self.out_features)
+        np.matmul(dy2.swapaxes(-1, -2), x2, out=self._grads["W"])
+        np.sum(dy2, axis=-2, out=self._grads["b"])
         self._publish_grads()
-        return dy @ W
+        return (dy2 @ W).reshape(x.shape)

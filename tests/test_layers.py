@@ -615,3 +615,89 @@ def test_bad_input_gets_a_clear_error_from_lstmlib(case):
     with pytest.raises(error, match=match) as info:
         call()
     assert info.traceback[-1].path.parent.name == "lstmlib", "raised outside lstmlib's checks"
+
+
+# --- many models at once: stack / unstack ----------------------------------------------------
+
+STACKABLE = {
+    "peephole LSTM": lambda s: LSTM(3, 4, seed=s),
+    "standard LSTM": lambda s: LSTM(3, 4, peephole=False, forget_bias=2.0, seed=s),
+    "RNN": lambda s: RNN(3, 4, seed=s),
+}
+
+
+@pytest.mark.parametrize("make", STACKABLE.values(), ids=STACKABLE.keys())
+def test_a_stack_of_layers_computes_what_each_layer_computes_on_its_own_slice(make):
+    rng = np.random.default_rng(0)
+    layers = [make(s) for s in range(3)]
+    stacked = type(layers[0]).stack(layers)
+    xs = rng.standard_normal((6, 3, 2, 3))  # (T, M, B, D)
+    hs = stacked.forward(xs)[0]
+    dhs = rng.standard_normal(hs.shape)
+    dxs = stacked.backward(dhs)[0]
+    for k, layer in enumerate(layers):
+        assert np.allclose(layer.forward(xs[:, k])[0], hs[:, k], rtol=0, atol=1e-13), k
+        assert np.allclose(layer.backward(dhs[:, k])[0], dxs[:, k], rtol=0, atol=1e-13), k
+        for name, g in layer.grads.items():
+            assert np.allclose(g, stacked.grads[name][k], rtol=0, atol=1e-12), (k, name)
+
+
+def test_a_stacked_lstm_gives_each_model_its_own_state_and_gates():
+    layers = [LSTM(2, 3, seed=s) for s in range(2)]
+    stacked = LSTM.stack(layers)
+    rng = np.random.default_rng(1)
+    xs, h0, c0 = (
+        rng.standard_normal((4, 2, 5, 2)),
+        rng.standard_normal((2, 5, 3)),
+        np.ones((2, 5, 3)),
+    )
+    _, (h_T, c_T) = stacked.forward(xs, (h0, c0))
+    for k, layer in enumerate(layers):
+        _, (h, c) = layer.forward(xs[:, k], (h0[k], c0[k]))
+        assert np.allclose(h, h_T[k], atol=1e-14) and np.allclose(c, c_T[k], atol=1e-14)
+        for g in "figoc":
+            assert np.allclose(layer.gates[g], stacked.gates[g][:, k], atol=1e-14), g
+
+
+def test_a_stacked_linear_reads_out_each_model_with_its_own_weights():
+    layers = [Linear(4, 2, seed=s) for s in range(3)]
+    stacked = Linear.stack(layers)
+    x = np.random.default_rng(2).standard_normal((3, 5, 4))
+    y = stacked.forward(x)
+    dx = stacked.backward(np.ones_like(y))
+    for k, layer in enumerate(layers):
+        assert np.allclose(layer.forward(x[k]), y[k], atol=1e-14)
+        assert np.allclose(layer.backward(np.ones((5, 2))), dx[k], atol=1e-14)
+        assert np.allclose(layer.grads["W"], stacked.grads["W"][k], atol=1e-14)
+
+
+@pytest.mark.parametrize("make", STACKABLE.values(), ids=STACKABLE.keys())
+def test_unstack_gives_back_the_layers_that_were_stacked(make):
+    layers = [make(s) for s in range(3)]
+    back = type(layers[0]).stack(layers).unstack()
+    assert [m.models for m in back] == [None] * 3
+    for layer, b in zip(layers, back, strict=True):
+        assert all(np.array_equal(layer.params[k], b.params[k]) for k in layer.params)
+        xs = np.ones((2, 1, 3))
+        assert np.array_equal(layer.forward(xs)[0], b.forward(xs)[0])
+
+
+def test_a_stack_of_different_layers_is_refused_with_the_culprit_named():
+    with pytest.raises(ValueError, match=r"layers\[1\]"):
+        LSTM.stack([LSTM(3, 4, seed=0), LSTM(3, 5, seed=0)])
+    with pytest.raises(ValueError, match=r"layers\[1\]"):
+        LSTM.stack([LSTM(3, 4, seed=0), LSTM(3, 4, peephole=False, seed=0)])
+    with pytest.raises(TypeError, match=r"layers\[1\]"):
+        LSTM.stack([LSTM(3, 4, seed=0), RNN(3, 4, seed=0)])
+    with pytest.raises(TypeError, match="layers"):
+        LSTM.stack([])
+    with pytest.raises(ValueError, match="not a stacked layer"):
+        LSTM(3, 4, seed=0).unstack()
+
+
+def test_a_stacked_layer_names_the_model_axis_when_the_input_lacks_it():
+    stacked = LSTM.stack([LSTM(3, 4, seed=s) for s in range(2)])
+    with pytest.raises(ValueError, match=r"\(T, M, B, D\) with M=2"):
+        stacked.forward(np.ones((5, 1, 3)))
+    with pytest.raises(ValueError, match=r"M=2"):
+        stacked.forward(np.ones((5, 2, 1, 3)), (np.zeros((1, 4)), np.zeros((1, 4))))
