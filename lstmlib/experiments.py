@@ -16,11 +16,18 @@ Fairness and repeatability, by construction:
   depends on its seed and lag only, never on the model), and is scored on the *same* held-out
   test set (drawn from a separate stream);
 - a run is seeded entirely: its ``seed`` draws the weights and the batches, its lag the test
-  set. The same call gives the same table bit for bit (on one machine with the same number of
-  BLAS threads: the threads split the matrix products, and so the rounding, differently);
+  set. The same call gives the same table bit for bit *on one machine* (same BLAS kernel, same
+  number of threads, same numpy SIMD paths). On another machine the last bits of the products
+  differ, and training, which is chaotic, can end in a different network: a claim about a sweep
+  is a statistic over seeds, never a fact about "seed 3";
 - every run gets the same budget (``steps``, ``batch_size``, ``lr``, ``clip``, Adam). A run may
   stop early, deterministically, once the last ``patience`` training batches (fresh sequences
   the model had not seen) were all solved.
+
+Speed: the seeds of one model and setting are trained as one computation, their layers stacked
+along a leading model axis (:meth:`~lstmlib.layers.LSTM.stack`): each seed keeps its own weights,
+data, gradient clipping and Adam state, and a seed that stops early is frozen while the others
+go on. The arithmetic per seed is that of training it alone.
 
 :func:`country_spread` looks inside a trained model: how much of the first word is left in its
 state, step by step. :func:`plot_lag_sweep` and :func:`plot_learning_curves` draw a sweep on a
@@ -39,7 +46,7 @@ import numpy as np
 from ._checks import check_positive_int, check_real
 from .layers import LSTM, RNN, Linear
 from .tasks import SOLVED_TOLERANCE, adding_problem, fluent_language
-from .train import Adam, SequenceModel, fit, mean_squared_error, softmax_cross_entropy
+from .train import Adam, SequenceModel, mean_squared_error, softmax_cross_entropy
 
 __all__ = [
     "MODEL_COLORS",
@@ -75,10 +82,10 @@ def model_factory(
 
     ``kind``: ``"lstm"`` (an :class:`~lstmlib.layers.LSTM` core; ``core_kwargs`` such as
     ``peephole=False`` or ``forget_bias=3.0`` are passed on) or ``"rnn"`` (an
-    :class:`~lstmlib.layers.RNN` core, no extra arguments). The core of ``hidden_size`` units is
-    read out on its last step by a ``Linear(hidden_size, output_size)``. ``dtype``: the layers'
-    dtype (``np.float32`` halves the time of an LSTM of 32 units); the sweeps generate their data
-    in the dtype of the model's weights.
+    :class:`~lstmlib.layers.RNN` core; e.g. ``recurrent_init="orthogonal"``). The core of
+    ``hidden_size`` units is read out on its last step by a ``Linear(hidden_size, output_size)``.
+    ``dtype``: the layers' dtype (``np.float32`` halves the time of an LSTM of 32 units); the
+    sweeps generate their data in the dtype of the model's weights.
 
     The core's weights are drawn with ``seed``, the readout's with ``SeedSequence([seed, 1])``,
     so two factories of different ``kind`` called with the same seed still differ in their weights
@@ -87,20 +94,11 @@ def model_factory(
     if kind not in ("lstm", "rnn"):
         raise ValueError(f"kind: expected 'lstm' or 'rnn', got {kind!r}")
     H = check_positive_int("hidden_size", hidden_size)
-    if kind == "rnn" and core_kwargs:
-        raise TypeError(
-            f"core_kwargs: the RNN core takes no extra arguments, got {sorted(core_kwargs)}"
-        )
-    if kind == "lstm":
-        LSTM(1, H, seed=0, dtype=dtype, **core_kwargs)  # fail now, not in the middle of a sweep
-    else:
-        RNN(1, H, seed=0, dtype=dtype)
+    layer = LSTM if kind == "lstm" else RNN
+    layer(1, H, seed=0, dtype=dtype, **core_kwargs)  # fail now, not in the middle of a sweep
 
     def factory(input_size: int, output_size: int, seed: int) -> SequenceModel:
-        if kind == "lstm":
-            core = LSTM(input_size, H, seed=seed, dtype=dtype, **core_kwargs)
-        else:
-            core = RNN(input_size, H, seed=seed, dtype=dtype)
+        core = layer(input_size, H, seed=seed, dtype=dtype, **core_kwargs)
         readout = Linear(H, output_size, seed=np.random.SeedSequence([int(seed), 1]), dtype=dtype)
         return SequenceModel(core, readout)
 
@@ -335,13 +333,6 @@ def _budget(steps, batch_size, lr, clip, patience) -> dict:
     return {"steps": steps, "batch_size": batch_size, "lr": lr, "clip": clip, "patience": patience}
 
 
-def _stop_rule(scores: list[float], patience: int | None) -> Callable | None:
-    """Stop once the last ``patience`` entries of ``scores`` (per-batch scores) are all 1."""
-    if patience is None:
-        return None
-    return lambda history: len(scores) >= patience and min(scores[-patience:]) == 1.0
-
-
 def _dtype(model) -> np.dtype:
     """The dtype of a model's weights: the data is generated in it."""
     return next(iter(model.params.values())).dtype
@@ -354,40 +345,85 @@ def _score(out: np.ndarray, targets: np.ndarray, task: str) -> float:
     return float(np.mean(out.argmax(axis=1) == targets))
 
 
-def _train(model, batches: Callable, test, budget: dict, key: dict) -> Run:
-    """Train ``model`` on ``batches`` (step -> task) within ``budget`` and score it on ``test``."""
+def _clip_each(grads: Mapping[str, np.ndarray], max_norm: float) -> None:
+    """Clip every model of a stack on its own: the first axis of each array indexes the models,
+    and model m's arrays are scaled so that their global L2 norm is at most ``max_norm`` (as
+    :func:`~lstmlib.train.clip_grad_norm` does for one model)."""
+    arrays = list(grads.values())
+    M = arrays[0].shape[0]
+    squares = sum(np.square(g, dtype=np.float64).reshape(M, -1).sum(axis=1) for g in arrays)
+    norms = np.sqrt(squares)
+    if not np.all(np.isfinite(norms)):
+        raise ValueError(
+            "grads: expected finite numbers, got NaN or inf in models "
+            f"{np.flatnonzero(~np.isfinite(norms)).tolist()}"
+        )
+    scale = np.minimum(1.0, max_norm / np.maximum(norms, np.finfo(np.float64).tiny))
+    for g in arrays:
+        g *= scale.reshape(M, *([1] * (g.ndim - 1))).astype(g.dtype)
+
+
+def _train_seeds(factory, seeds, batches: Callable, test, budget: dict, key: dict) -> list[Run]:
+    """Train ``factory(seed)`` for every seed, as one stacked computation, and score each on
+    ``test``. ``batches(seed)`` is that seed's stream: a function ``step -> task``."""
     task = key["task"]
-    base_loss = mean_squared_error if task == "adding_problem" else softmax_cross_entropy
-    scores: list[float] = []
-
-    def loss(out, targets):
-        scores.append(_score(out, targets, task))  # before the update: fresh sequences
-        return base_loss(out, targets)
-
-    history = fit(
-        model,
-        batches,
-        optimizer=Adam(model.params, lr=budget["lr"]),
-        steps=budget["steps"],
-        loss=loss,
-        clip=budget["clip"],
-        progress=False,
-        stop_when=_stop_rule(scores, budget["patience"]),
+    loss_fn = mean_squared_error if task == "adding_problem" else softmax_cross_entropy
+    singles = [factory(seed) for seed in seeds]
+    M = len(singles)
+    model = SequenceModel(
+        type(singles[0].core).stack([m.core for m in singles]),
+        type(singles[0].readout).stack([m.readout for m in singles]),
     )
-    # the test set in chunks (the layers keep their inputs and valves for backward), then a
-    # one-step forward so that the kept model holds no large cache
-    n = test.targets.shape[0]
-    out = np.concatenate([model.forward(test.xs[:, k : k + 256]) for k in range(0, n, 256)])
-    model.forward(test.xs[:1, :1])
-    return Run(
-        **key,
-        score=_score(out, test.targets, task),
-        steps=history.steps,
-        stopped=history.stopped_early,
-        curve=np.array(scores),
-        loss=np.array(history.loss),
-        trained=model,
-    )
+    streams = [batches(seed) for seed in seeds]
+    optimizer = Adam(model.params, lr=budget["lr"])
+    patience = budget["patience"]
+    scores = [[] for _ in range(M)]  # per seed: the score of each training batch, before its step
+    losses = [[] for _ in range(M)]
+    done = np.zeros(M, bool)  # stopped early: frozen from then on
+    for step in range(budget["steps"]):
+        data = [stream(step) for stream in streams]
+        xs = np.stack([d.xs for d in data], axis=1)  # (T, M, B, D)
+        out = model.forward(xs)  # (M, B, K)
+        dout = np.empty_like(out)
+        for m, d in enumerate(data):
+            loss, dout[m] = loss_fn(out[m], d.targets)
+            if not done[m]:
+                scores[m].append(_score(out[m], d.targets, task))
+                losses[m].append(loss)
+        model.backward(dout)
+        if budget["clip"] is not None:
+            _clip_each(model.grads, budget["clip"])
+        frozen = {k: p[done].copy() for k, p in model.params.items()} if done.any() else None
+        optimizer.step(model.grads)
+        if frozen is not None:  # a seed that stopped keeps its weights
+            for k, p in model.params.items():
+                p[done] = frozen[k]
+        if patience is not None:
+            done |= [len(c) >= patience and min(c[-patience:]) == 1.0 for c in scores]
+            if done.all():
+                break
+    runs = []
+    cores, readouts = model.core.unstack(), model.readout.unstack()
+    for m, seed in enumerate(seeds):
+        trained = SequenceModel(cores[m], readouts[m])
+        # the test set in chunks (the layers keep their inputs and valves for backward), then a
+        # one-step forward so that the kept model holds no large cache
+        n = test.targets.shape[0]
+        out = np.concatenate([trained.forward(test.xs[:, k : k + 256]) for k in range(0, n, 256)])
+        trained.forward(test.xs[:1, :1])
+        runs.append(
+            Run(
+                **key,
+                seed=seed,
+                score=_score(out, test.targets, task),
+                steps=len(scores[m]),
+                stopped=bool(done[m]),
+                curve=np.array(scores[m]),
+                loss=np.array(losses[m]),
+                trained=trained,
+            )
+        )
+    return runs
 
 
 def lag_sweep(
@@ -408,8 +444,9 @@ def lag_sweep(
 
     Parameters
     ----------
-    models : dict name -> ``factory(input_size, output_size, seed) -> model`` (see
-        :func:`model_factory`), e.g. ``{"LSTM": ..., "RNN": ...}``
+    models : dict name -> ``factory(input_size, output_size, seed) -> SequenceModel`` whose core
+        and readout are lstmlib layers (the seeds' layers are stacked; see :func:`model_factory`),
+        e.g. ``{"LSTM": ..., "RNN": ...}``
     lags : the lags to train at (ints >= 0); sequences are ``T = lag + 2`` tokens
     seeds : ints >= 0; seed ``s`` draws the weights and the training batches of its runs
     steps : the training budget, Adam steps per run
@@ -436,25 +473,25 @@ def lag_sweep(
 
     runs = []
     for name, factory in models.items():
+        dtype = _dtype(factory(D, K, seeds[0]))
         for lag in lags:
-            for seed in seeds:
-                model = factory(D, K, seed)
-                dtype = _dtype(model)
+            test = fluent_language(
+                n_test, lag, seed=np.random.default_rng([_TEST, lag]), dtype=dtype, **task_kw
+            )
+
+            def stream(seed, lag=lag, dtype=dtype):
                 rng = np.random.default_rng([_TRAIN, seed, lag])
-                test = fluent_language(
-                    n_test, lag, seed=np.random.default_rng([_TEST, lag]), dtype=dtype, **task_kw
-                )
-                runs.append(
-                    _train(
-                        model,
-                        lambda step, rng=rng, lag=lag, dtype=dtype: fluent_language(
-                            budget["batch_size"], lag, seed=rng, dtype=dtype, **task_kw
-                        ),
-                        test,
-                        budget,
-                        key={"model": name, "task": "fluent_language", "lag": lag, "seed": seed},
-                    )
-                )
+                B = budget["batch_size"]
+                return lambda step: fluent_language(B, lag, seed=rng, dtype=dtype, **task_kw)
+
+            runs += _train_seeds(
+                lambda seed, factory=factory: factory(D, K, seed),
+                seeds,
+                stream,
+                test,
+                budget,
+                key={"model": name, "task": "fluent_language", "lag": lag},
+            )
     return Sweep(runs, {**budget, "n_test": n_test, **task_kw, "task": "fluent_language"})
 
 
@@ -489,22 +526,21 @@ def adding_runs(
     T = check_positive_int("T", T)
     runs = []
     for name, factory in models.items():
-        for seed in seeds:
-            model = factory(2, 1, seed)
-            dtype = _dtype(model)
+        dtype = _dtype(factory(2, 1, seeds[0]))
+        test = adding_problem(n_test, T, seed=np.random.default_rng([_TEST, T]), dtype=dtype)
+
+        def stream(seed, dtype=dtype):
             rng = np.random.default_rng([_TRAIN, seed, T])
-            test = adding_problem(n_test, T, seed=np.random.default_rng([_TEST, T]), dtype=dtype)
-            runs.append(
-                _train(
-                    model,
-                    lambda step, rng=rng, dtype=dtype: adding_problem(
-                        budget["batch_size"], T, seed=rng, dtype=dtype
-                    ),
-                    test,
-                    budget,
-                    key={"model": name, "task": "adding_problem", "lag": T, "seed": seed},
-                )
-            )
+            return lambda step: adding_problem(budget["batch_size"], T, seed=rng, dtype=dtype)
+
+        runs += _train_seeds(
+            lambda seed, factory=factory: factory(2, 1, seed),
+            seeds,
+            stream,
+            test,
+            budget,
+            key={"model": name, "task": "adding_problem", "lag": T},
+        )
     return Sweep(runs, {**budget, "n_test": n_test, "T": T, "task": "adding_problem"})
 
 

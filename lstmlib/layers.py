@@ -538,17 +538,48 @@ class LSTM(_Layer):
 class RNN(_Layer):
     """The Elman RNN the LSTM improves on: ``h_t = tanh(W [h_{t-1}, x_t] + b)``.
 
-    ``RNN(input_size, hidden_size, *, seed=None, dtype=np.float64)``; ``params``: ``W`` (H, H + D)
-    with columns ``[h, x]`` (uniform in [-1/sqrt(H), 1/sqrt(H)], as PyTorch) and ``b`` (H,) zeros.
+    ``RNN(input_size, hidden_size, *, recurrent_init="uniform", seed=None, dtype=np.float64)``;
+    ``params``: ``W`` (H, H + D) with columns ``[h, x]`` and ``b`` (H,) zeros. ``W`` is drawn
+    uniform in [-1/sqrt(H), 1/sqrt(H)] (as PyTorch); ``recurrent_init`` then sets its recurrent
+    block ``W_h = W[:, :H]``:
+
+    ``"uniform"``     keep it (PyTorch's default);
+    ``"orthogonal"``  a random orthogonal matrix (all singular values 1, so at the start a
+                      gradient keeps its size through ``W_h``; Saxe et al. 2014), drawn by the QR
+                      decomposition of a Gaussian matrix with the signs fixed (uniform over the
+                      orthogonal group);
+    ``"identity"``    the identity, as in Le et al. 2015 (who paired it with ReLU units; here
+                      the units stay tanh).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, *, seed=None, dtype=np.float64) -> None:
+    RECURRENT_INITS = ("uniform", "orthogonal", "identity")
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        *,
+        recurrent_init: str = "uniform",
+        seed=None,
+        dtype=np.float64,
+    ) -> None:
         self.input_size = D = check_positive_int("input_size", input_size)
         self.hidden_size = H = check_positive_int("hidden_size", hidden_size)
         self.dtype = check_dtype("dtype", dtype)
+        if recurrent_init not in self.RECURRENT_INITS:
+            raise ValueError(
+                f"recurrent_init: expected one of {self.RECURRENT_INITS}, got {recurrent_init!r}"
+            )
+        self.recurrent_init = recurrent_init
         rng = check_seed("seed", seed)
         bound = 1 / np.sqrt(H)
-        W = rng.uniform(-bound, bound, size=(H, H + D)).astype(self.dtype)
+        W = rng.uniform(-bound, bound, size=(H, H + D))
+        if recurrent_init == "orthogonal":
+            q, r = np.linalg.qr(rng.standard_normal((H, H)))
+            W[:, :H] = q * np.sign(np.diag(r))  # the signs fixed: uniform over O(H)
+        elif recurrent_init == "identity":
+            W[:, :H] = np.eye(H)
+        W = W.astype(self.dtype)
         self._set_params(
             {"W": W, "b": np.zeros(H, self.dtype)},
             {"W": np.zeros((H, H + D), self.dtype), "b": np.zeros(H, self.dtype)},

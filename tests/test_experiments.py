@@ -100,45 +100,23 @@ def test_lag_sweep_is_repeatable_bit_for_bit(sweep):
         np.testing.assert_array_equal(a.loss, b.loss)
 
 
-class _Recorder:
-    """A model that remembers a hash of every input batch it saw."""
+def test_every_model_sees_the_same_batches_and_test_set(monkeypatch):
+    drawn = []  # every batch or test set the sweep draws, as a hash, in order
+    original = ex.fluent_language
 
-    seen: dict[str, list[str]] = {}
+    def recording(*args, **kwargs):
+        task = original(*args, **kwargs)
+        drawn.append(hashlib.sha1(task.xs.tobytes()).hexdigest())
+        return task
 
-    def __init__(self, name, model):
-        self.name, self.model = name, model
-        self.seen.setdefault(name, [])
-
-    @property
-    def params(self):
-        return self.model.params
-
-    @property
-    def grads(self):
-        return self.model.grads
-
-    def forward(self, xs):
-        self.seen[self.name].append(hashlib.sha1(xs.tobytes()).hexdigest())
-        return self.model.forward(xs)
-
-    def backward(self, dout):
-        return self.model.backward(dout)
-
-
-def test_every_model_sees_the_same_batches_and_test_set():
-    _Recorder.seen = {}
-    inner = ex.model_factory("rnn", 3)
-    models = {
-        "a": lambda D, K, s: _Recorder("a", inner(D, K, s)),
-        "b": lambda D, K, s: _Recorder("b", ex.model_factory("lstm", 2)(D, K, s)),
-    }
+    monkeypatch.setattr(ex, "fluent_language", recording)
+    models = {"a": ex.model_factory("rnn", 3), "b": ex.model_factory("lstm", 2)}
     ex.lag_sweep(models, lags=[2], seeds=[0, 1], **TINY)
-    a, b = _Recorder.seen["a"], _Recorder.seen["b"]
-    # per seed: 3 training batches, the test set (one chunk), a one-step reset of the cache
-    assert len(a) == 2 * (3 + 1 + 1)
-    assert a == b
-    assert a[3] == a[8]  # the test set is shared by the seeds
-    assert a[:3] != a[5:8]  # the training batches are not
+    # per model (after a one-sentence probe of the sizes): the test set, then 3 steps x 2 seeds
+    a, b = drawn[1:8], drawn[8:15]
+    assert len(drawn) == 1 + 2 * 7
+    assert a == b  # both models read the same test set and the same batches in the same order
+    assert a[1:7:2] != a[2:7:2]  # the two seeds read different batches
 
 
 def test_lag_sweep_stops_early_when_solved():
@@ -375,3 +353,24 @@ def test_plot_legend_options(table):
     ex.plot_learning_curves(b, table, lag=5, legend="upper left")
     assert b.get_legend() is not None
     plt.close(fig)
+
+
+def test_seeds_trained_together_end_as_each_seed_trained_alone():
+    # float64, early stopping on: seed by seed, the stacked computation is the same training
+    kw = dict(lags=[1], steps=60, batch_size=8, lr=0.05, patience=3, n_test=32)
+    models = {"LSTM": ex.model_factory("lstm", 4)}
+    together = ex.lag_sweep(models, seeds=[0, 1, 2], **kw)
+    assert len(set(together.column("steps"))) > 1, "the seeds should stop at different steps"
+    for run in together:
+        (alone,) = ex.lag_sweep(models, seeds=[run.seed], **kw)
+        assert alone.steps == run.steps and alone.stopped == run.stopped, run
+        for k, p in alone.trained.params.items():
+            np.testing.assert_allclose(run.trained.params[k], p, rtol=0, atol=1e-12, err_msg=k)
+
+
+def test_an_rnn_core_takes_its_recurrent_initialisation_from_the_factory():
+    model = ex.model_factory("rnn", 5, recurrent_init="orthogonal")(3, 2, 0)
+    W_h = model.core.params["W"][:, :5]
+    np.testing.assert_allclose(W_h @ W_h.T, np.eye(5), atol=1e-12)
+    with pytest.raises(ValueError, match="recurrent_init"):
+        ex.model_factory("rnn", 5, recurrent_init="zeros")

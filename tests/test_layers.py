@@ -701,3 +701,17 @@ def test_a_stacked_layer_names_the_model_axis_when_the_input_lacks_it():
         stacked.forward(np.ones((5, 1, 3)))
     with pytest.raises(ValueError, match=r"M=2"):
         stacked.forward(np.ones((5, 2, 1, 3)), (np.zeros((1, 4)), np.zeros((1, 4))))
+
+
+def test_an_orthogonal_rnn_starts_with_all_singular_values_of_W_h_equal_to_one():
+    W = RNN(3, 6, recurrent_init="orthogonal", seed=0).params["W"]
+    assert np.allclose(np.linalg.svd(W[:, :6], compute_uv=False), 1.0, atol=1e-12)
+    assert np.array_equal(W[:, 6:], RNN(3, 6, seed=0).params["W"][:, 6:])  # inputs as uniform
+
+
+def test_an_identity_rnn_starts_with_W_h_the_identity_and_other_inits_are_named():
+    assert np.array_equal(
+        RNN(3, 4, recurrent_init="identity", seed=0).params["W"][:, :4], np.eye(4)
+    )
+    with pytest.raises(ValueError, match="recurrent_init: expected one of"):
+        RNN(3, 4, recurrent_init="Orthogonal")
