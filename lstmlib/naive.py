@@ -100,7 +100,8 @@ class _StagedLSTM:
             rng, H, n_in, forget_bias=self.forget_bias, dtype=self.dtype
         )
         self._shapes = {k: v.shape for k, v in self.params.items()}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._grads = {k: np.zeros_like(v) for k, v in self.params.items()}  # backward writes
+        self.grads = dict(self._grads)
         self._cache = None
 
     def __repr__(self) -> str:
@@ -157,14 +158,22 @@ class _StagedLSTM:
         b = np.concatenate([p[f"b_{g}"] for g in _ORDER])
         return W, b
 
+    def _store_grads(self, grads: dict[str, np.ndarray]) -> None:
+        """Write ``grads`` into the arrays of ``self.grads``: as in :class:`lstmlib.LSTM`, they
+        are the same arrays from one ``backward`` to the next, so a reference stays valid."""
+        for k, g in grads.items():
+            self._grads[k][...] = g
+        self.grads.clear()  # re-point grads at them, in case a caller rebound an entry
+        self.grads.update(self._grads)
+
     def _unstack_grads(self, gW: np.ndarray, gb: np.ndarray) -> None:
-        """Publish the stacked gradients as ``grads`` (fresh arrays, the params' keys)."""
+        """Store the stacked gradients as ``grads`` (the params' keys)."""
         H = self.hidden_size
         grads = {}
         for k, g in enumerate(_ORDER):
-            grads[f"W_{g}"] = gW[k * H : (k + 1) * H].copy()
-            grads[f"b_{g}"] = gb[k * H : (k + 1) * H].copy()
-        self.grads = {k: grads[k] for k in LSTM_PARAM_KEYS}
+            grads[f"W_{g}"] = gW[k * H : (k + 1) * H]
+            grads[f"b_{g}"] = gb[k * H : (k + 1) * H]
+        self._store_grads({k: grads[k] for k in LSTM_PARAM_KEYS})
 
 
 class NaiveLSTM(_StagedLSTM):
@@ -236,7 +245,7 @@ class NaiveLSTM(_StagedLSTM):
                 dc = dc + dcombined[:, :H]  # ... and the valves peeked at it
             dh_next = dcombined[:, n_rec - H : n_rec]
             dxs[t] = dcombined[:, n_rec:]
-        self.grads = grads
+        self._store_grads(grads)
         return dxs, (dh_next.copy(), dc)
 
 

@@ -122,7 +122,18 @@ def mean_squared_error(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.
         raise TypeError(f"target: expected a real numeric array, got dtype {target.dtype}")
     if target.shape != pred.shape:
         raise ValueError(f"target: expected the shape of pred {pred.shape}, got {target.shape}")
-    diff = pred - target.astype(pred.dtype, copy=False)
+    with np.errstate(over="ignore"):  # a float64 target beyond float32's range: refused below
+        cast = target.astype(pred.dtype, copy=False)
+    if not np.isfinite(cast).all():
+        bad = ~np.isfinite(cast)
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        value = target[index]
+        why = "" if not np.isfinite(value) else f", beyond the range of {pred.dtype} (pred's dtype)"
+        raise ValueError(
+            f"target: expected finite numbers, got {int(bad.sum())} NaN or inf value(s), the "
+            f"first at index {index} ({value}{why})"
+        )
+    diff = pred - cast
     loss = float(np.mean(diff * diff))
     return loss, diff * (2.0 / pred.size)
 
@@ -253,12 +264,32 @@ def clip_grad_norm(grads: Mapping[str, np.ndarray], max_norm: float) -> float:
     """Scale all ``grads`` in place so that their global L2 norm is at most ``max_norm``.
 
     The global norm is ``sqrt(sum of every squared entry of every array)``. If it exceeds
-    ``max_norm``, every array is multiplied by ``max_norm / norm`` (the direction is kept).
-    Returns the norm *before* clipping. Raises ``ValueError`` if a gradient is NaN or inf.
+    ``max_norm``, every array is multiplied by ``max_norm / norm`` (the direction is kept, and the
+    norm becomes ``max_norm`` up to rounding); otherwise nothing changes. Returns the norm
+    *before* clipping, as a Python float.
+
+    Every array is checked before any is written: a dict with a non-float, read-only, NaN or inf
+    array raises (``TypeError`` or ``ValueError``, naming it) and leaves all of them as they were.
+
+    How ``torch.nn.utils.clip_grad_norm_(parameters, max_norm)`` differs (its defaults): it
+    multiplies every gradient by ``min(1, max_norm / (norm + 1e-6))``, always, so a clipped
+    gradient's norm is ``max_norm * norm / (norm + 1e-6)``, slightly below ``max_norm``, and a
+    norm within 1e-6 below ``max_norm`` is scaled down a little too; here the factor is exactly
+    ``max_norm / norm`` and only when ``norm > max_norm``. The two agree to about
+    ``1e-6 / norm`` relative. A NaN or inf gradient: torch (``error_if_nonfinite=False``) returns
+    the non-finite norm and multiplies every gradient by NaN (a NaN norm) or by 0 (an inf norm,
+    which turns the inf entries into NaN); here it is an error and nothing is scaled. torch
+    returns the norm as a tensor.
     """
     grads = _array_dict("grads", grads)
     max_norm = _positive("max_norm", max_norm)
-    total = _global_norm(grads)
+    for k, g in grads.items():
+        if not g.flags.writeable:
+            raise ValueError(
+                f"grads[{k!r}]: expected a writeable array (clip_grad_norm scales the gradients "
+                "in place), got a read-only one; no gradient was changed"
+            )
+    total = _global_norm(grads)  # refuses NaN and inf, before anything is written
     if total > max_norm:
         scale = max_norm / total
         for g in grads.values():

@@ -94,6 +94,10 @@ SHORT_NAMES = {
     "coupled": "coupled (i = 1 - f)",
 }
 
+# The valves with a diagonal peephole weight p_k in "diagonal_peephole", in the order of its
+# params (and of the rows of its peephole gradient buffer).
+_PEEPHOLES = ("f", "i", "o")
+
 # The valves that have weights of their own, in the fused order: the sigmoids, then G.
 _VALVES = {
     "full_peephole": ("f", "i", "o", "g"),
@@ -173,21 +177,32 @@ class LSTMVariant(_Layer):
             rng, H, n_in, forget_bias=self.forget_bias, dtype=self.dtype, valves=valves
         )
         bound = 1 / np.sqrt(H)
-        # grads of W and b live in fused buffers, one row block per valve (fused order)
+        if variant == "diagonal_peephole":
+            for g in _PEEPHOLES:
+                params[f"p_{g}"] = rng.uniform(-bound, bound, size=H).astype(self.dtype)
+        # grads live in fused buffers that backward writes: W and b one row block per valve
+        # (fused order), the diagonal peepholes one row each (none for the other variants)
         n = len(valves)
         self._gW = np.zeros((n * H, n_in), self.dtype)
         self._gb = np.zeros(n * H, self.dtype)
-        grads = {}
-        for k, g in enumerate(valves):
-            grads[f"W_{g}"] = self._gW[k * H : (k + 1) * H]
-            grads[f"b_{g}"] = self._gb[k * H : (k + 1) * H]
-        grads = {key: grads[key] for key in params}
-        if variant == "diagonal_peephole":
-            for g in ("f", "i", "o"):
-                params[f"p_{g}"] = rng.uniform(-bound, bound, size=H).astype(self.dtype)
-                grads[f"p_{g}"] = np.zeros(H, self.dtype)
-        self._set_params(params, grads)
+        n_peep = len(_PEEPHOLES) if variant == "diagonal_peephole" else 0
+        self._gp = np.zeros((n_peep, H), self.dtype)
+        self._set_params(params, self._grad_views())
         self.gates: dict[str, np.ndarray] = {}
+
+    def _grad_views(self) -> dict[str, np.ndarray]:
+        """``grads`` as views into ``_gW``, ``_gb`` and ``_gp``, in the order of ``params``
+        (also called after a copy or an unpickling: see ``_Layer.__setstate__``)."""
+        H, valves = self.hidden_size, self.valves
+        views = {}
+        for k, g in enumerate(valves):
+            views[f"W_{g}"] = self._gW[k * H : (k + 1) * H]
+            views[f"b_{g}"] = self._gb[k * H : (k + 1) * H]
+        kept = [g for g in "figo" if g in valves]  # the order of initial_valve_params
+        grads = {key: views[key] for key in [f"W_{g}" for g in kept] + [f"b_{g}" for g in kept]}
+        for j, g in enumerate(_PEEPHOLES[: len(self._gp)]):
+            grads[f"p_{g}"] = self._gp[j]
+        return grads
 
     def __repr__(self) -> str:
         return (
@@ -202,7 +217,9 @@ class LSTMVariant(_Layer):
 
     def _fused_weights(self):
         """``W_rec`` (n_rec, nH), ``W_x`` (D, nH), ``b`` (nH,): column block k is valve
-        ``self.valves[k]``, so ``R @ W_rec + x @ W_x + b`` is every valve's input side by side."""
+        ``self.valves[k]``, so ``R @ W_rec + x @ W_x + b`` is every valve's input side by side.
+        They are views of a copy of the weights; the fourth result, the checked ``params``, holds
+        the live arrays."""
         p = self._checked_params()
         stacked = np.concatenate([p[f"W_{g}"] for g in self.valves])
         n_rec = stacked.shape[1] - self.input_size
@@ -224,6 +241,10 @@ class LSTMVariant(_Layer):
         n, n_rec = len(valves), W_rec.shape[0]
         full, diag = variant == "full_peephole", variant == "diagonal_peephole"
         xs = xs.copy()
+        # The peepholes as this forward uses them: backward needs these values, not what params
+        # holds by then (an optimizer may update it in place in between). The matrices are
+        # copies already (stacked by _fused_weights).
+        peep = {g: p[f"p_{g}"].copy() for g in _PEEPHOLES} if diag else {}
 
         xz = (xs.reshape(T * B, D) @ W_x).reshape(T, B, n * H)  # the inputs' share, all steps
         xz += b
@@ -246,8 +267,8 @@ class LSTMVariant(_Layer):
                 np.matmul(R[t], W_rec, out=rec)  # every valve's recurrent share: one product
                 np.add(rec4, xz4[t], out=A[t])
                 if diag:  # the old memory, one weight per unit, into f and i
-                    A[t, k["f"]] += p["p_f"] * C[t]
-                    A[t, k["i"]] += p["p_i"] * C[t]
+                    A[t, k["f"]] += peep["f"] * C[t]
+                    A[t, k["i"]] += peep["i"] * C[t]
                 sigmoid_inplace(A[t, sig])
                 G = A[t, k["g"]]
                 np.tanh(G, out=G)
@@ -263,14 +284,14 @@ class LSTMVariant(_Layer):
                     C[t + 1] += A[t, k["i"]] * G
                 o = A[t, k["o"]]
                 if diag:  # the output valve peeks at the new memory c_t
-                    o += p["p_o"] * C[t + 1]
+                    o += peep["o"] * C[t + 1]
                     sigmoid_inplace(o)
                 np.tanh(C[t + 1], out=tanh_C[t])
                 np.multiply(o, tanh_C[t], out=hs[t + 1])
                 if full:
                     R[t + 1, :, :H] = C[t + 1]
 
-        self._cache = (xs, A, C, tanh_C, R, W_rec, W_x, p)
+        self._cache = (xs, A, C, tanh_C, R, W_rec, W_x, peep)
         if "f" in k:
             f = A[:, k["f"]]
         else:
@@ -290,7 +311,7 @@ class LSTMVariant(_Layer):
         ``dstate = (dh_T, dc_T)`` or ``None``. Returns ``dxs`` (T, B, D) and ``(dh0, dc0)``;
         fills ``grads``."""
         check_called("backward", self._cache)
-        xs, A, C, tanh_C, R, W_rec, W_x, p = self._cache
+        xs, A, C, tanh_C, R, W_rec, W_x, peep = self._cache
         T, B, D = xs.shape
         H, dtype = self.hidden_size, self.dtype
         valves, variant = self.valves, self.variant
@@ -319,7 +340,7 @@ class LSTMVariant(_Layer):
                 dz_o *= o * (1 - o)
                 dc += dh * o * (1 - tanh_C[t] * tanh_C[t])
                 if diag:  # o also saw c_t
-                    dc += dz_o * p["p_o"]
+                    dc += dz_o * peep["o"]
                 # the memory pipe: dc is now the whole dL/dc_t
                 if variant == "coupled":
                     f = A[t, k["f"]]
@@ -343,7 +364,7 @@ class LSTMVariant(_Layer):
                 if variant != "no_forget":
                     dc *= f
                 if diag:
-                    dc += dA[k["f"]] * p["p_f"] + dA[k["i"]] * p["p_i"]
+                    dc += dA[k["f"]] * peep["f"] + dA[k["i"]] * peep["i"]
                 if full:
                     dc += dR[:, :H]
                 dh_later = dR[:, n_rec - H :]
@@ -352,10 +373,10 @@ class LSTMVariant(_Layer):
         np.matmul(dZ2.T, R[:-1].reshape(T * B, n_rec), out=self._gW[:, :n_rec])
         np.matmul(dZ2.T, xs.reshape(T * B, D), out=self._gW[:, n_rec:])
         np.sum(dZ2, axis=0, out=self._gb)
-        if diag:
-            self._grads["p_f"][...] = np.einsum("tbh,tbh->h", dZ4[:, k["f"]], C[:-1])
-            self._grads["p_i"][...] = np.einsum("tbh,tbh->h", dZ4[:, k["i"]], C[:-1])
-            self._grads["p_o"][...] = np.einsum("tbh,tbh->h", dZ4[:, k["o"]], C[1:])
+        if diag:  # p_f and p_i saw c_{t-1}, p_o saw c_t
+            for j, g in enumerate(_PEEPHOLES):
+                seen = C[1:] if g == "o" else C[:-1]
+                np.einsum("tbh,tbh->h", dZ4[:, k[g]], seen, out=self._gp[j])
         self._publish_grads()
         dxs = (dZ2 @ W_x.T).reshape(T, B, D)
         return dxs, (np.array(dh_later), dc)

@@ -449,3 +449,54 @@ def test_fit_bad_arguments(kwargs, error, match):
         fit(model, batch("a"), **args)
     with pytest.raises(TypeError, match="model"):
         fit(object(), batch("a"), optimizer=SGD(model.params, lr=0.1), steps=1)
+
+
+# --- found by an independent tester -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["read-only", "nan", "inf", "int"])
+def test_clip_grad_norm_checks_every_array_before_scaling_any(bad):
+    # "a" comes first and would be scaled (the norm is far above max_norm) if clip_grad_norm
+    # wrote before it had checked "b"
+    a = np.array([30.0, 40.0])
+    b = {
+        "read-only": np.array([1.0, 2.0]),
+        "nan": np.array([1.0, np.nan]),
+        "inf": np.array([1.0, np.inf]),
+        "int": np.array([1, 2]),
+    }[bad]
+    if bad == "read-only":
+        b.flags.writeable = False
+    before_a, before_b = a.copy(), b.copy()
+    error = TypeError if bad == "int" else ValueError
+    match = {"read-only": "'b'.*read-only", "nan": "'b'", "inf": "'b'", "int": "'b'"}[bad]
+    with pytest.raises(error, match=match):
+        clip_grad_norm({"a": a, "b": b}, 1.0)
+    assert np.array_equal(a, before_a), f"a was changed before the error on b ({bad}): {a}"
+    assert np.array_equal(b, before_b, equal_nan=bad == "nan"), f"b was changed: {b}"
+
+
+def test_clip_grad_norm_refuses_a_read_only_array_even_below_the_limit():
+    # the error must not depend on whether this batch happened to need clipping
+    g = np.array([0.1, 0.2])
+    g.flags.writeable = False
+    with pytest.raises(ValueError, match=r"grads\['g'\]: expected a writeable array"):
+        clip_grad_norm({"g": g}, 10.0)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_mean_squared_error_refuses_a_non_finite_target(value):
+    pred = np.zeros((3, 1))
+    target = np.array([[0.5], [value], [1.0]])
+    with pytest.raises(ValueError, match=r"target: expected finite numbers.*index \(1, 0\)"):
+        mean_squared_error(pred, target)
+
+
+def test_mean_squared_error_refuses_a_target_beyond_float32_for_a_float32_pred():
+    # finite in float64, inf once cast to pred's dtype: the loss would be inf
+    pred = np.zeros(2, np.float32)
+    with pytest.raises(ValueError, match="target: .*beyond the range of float32"):
+        mean_squared_error(pred, np.array([0.0, 1e39]))
+    # integer targets (cast to pred's dtype) are still fine
+    loss, _ = mean_squared_error(pred, np.array([1, 3]))
+    assert loss == 5.0

@@ -388,3 +388,34 @@ def test_plot_helpers_draw_what_they_say():
     with pytest.raises(ValueError, match="window"):
         plot_loss_curves(axes[1], comp, window=50)
     assert set(COLORS) == set(SHORT_NAMES) == set(VARIANTS)
+
+
+# --- found by an independent tester -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["in place", "rebound"])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_backward_uses_the_weights_forward_used(variant, how):
+    """An optimizer may change params between forward and backward (in place, or by binding new
+    arrays): backward must still differentiate what forward computed, with forward's weights
+    (the diagonal peepholes p_f, p_i, p_o included)."""
+    rng = np.random.default_rng(5)
+    m, ref = perturbed(variant), perturbed(variant)  # the same weights
+    xs = rng.standard_normal((4, 3, 2))
+    state = (rng.standard_normal((3, 3)), rng.standard_normal((3, 3)))
+    dhs, dstate = rng.standard_normal((4, 3, 3)), (None, rng.standard_normal((3, 3)))
+    m.forward(xs, state)
+    ref.forward(xs, state)
+    for k, p in m.params.items():  # every weight moves, as after an optimizer step
+        if how == "in place":
+            p += 0.5 * rng.standard_normal(p.shape)
+        else:
+            m.params[k] = p + 0.5 * rng.standard_normal(p.shape)
+    dxs, (dh0, dc0) = m.backward(dhs, dstate)
+    dxs_ref, (dh0_ref, dc0_ref) = ref.backward(dhs, dstate)
+    for name, got, want in [("dxs", dxs, dxs_ref), ("dh0", dh0, dh0_ref), ("dc0", dc0, dc0_ref)]:
+        assert np.array_equal(got, want), f"{variant}, params {how}: {name} used the new weights"
+    for k in ref.grads:
+        assert np.array_equal(m.grads[k], ref.grads[k]), (
+            f"{variant}, params {how}: grads[{k!r}] used the new weights, not forward's"
+        )
