@@ -26,11 +26,18 @@ numpy is imported (the only reliable way to fix BLAS's thread count), and there:
   matrix products (forward ``2 T B 4H (D + H_rec)`` with ``H_rec = H``, or ``2H`` with peepholes;
   backward twice that: :func:`lstmlib.naive.matmul_flops`).
 
+and, at the sizes the book trains at (``T = 52``, ``B = 32``, ``D = 9``, ``H`` in 8, 16, 32, the
+source's peephole LSTM and the standard one), the time of training-step forward+backward for
+``SEEDS = 8`` models one after another against the same 8 models stacked along a leading model
+axis (``LSTM.stack``), which the book's sweeps use to afford many seeds.
+
 Then it prints the table and checks the targets, PASS/FAIL for each:
 
 * forward+backward of the standard layer reaches at least 65% of the matrix-product peak at the
   two largest shapes (at every thread count measured);
 * it is at least 3x faster than the naive version at (100, 1, 32, 32) (every thread count);
+* 8 stacked seeds take at most half the time of 8 seeds one after another at H = 8 (the size of
+  chapters 9-11), and are no slower at H = 32 (1 thread);
 * with torch, single-threaded: its time is at most 2.6x torch's at (100, 1, 32, 32), 1.3x at
   (100, 32, 64, 128) and 1.1x at the two largest shapes (forward and forward+backward).
 
@@ -75,6 +82,9 @@ IMPLEMENTATIONS = {  # key -> label in the table
 }
 PEAK_FRACTION = 0.65  # of the matrix-product peak, forward+backward, the two largest shapes
 NAIVE_SPEEDUP = 3.0  # at least this much faster than the naive version at the smallest shape
+#: the book's training sizes: T, B, D, and the hidden sizes; how many seeds are stacked
+SEED_SHAPE, SEED_SIZES, SEEDS = (52, 32, 9), (8, 16, 32), 8
+SEED_SPEEDUP = {8: 2.0, 32: 1.0}  # stacked seeds at least this much faster (1 thread)
 TORCH_RATIO = {SHAPES[0]: 2.6, SHAPES[1]: 1.3, SHAPES[2]: 1.1, SHAPES[3]: 1.1}  # at most, 1 thread
 
 
@@ -238,8 +248,43 @@ def worker(threads: int, quick: bool) -> dict:
         row["peak_gflops"] = peaks[-1]
         row["step_product_gflops"] = step_flops / timed["step", ""]["seconds"] / 1e9
         shapes.append(row)
-    result.update(peak_gflops=float(np.median(peaks)), shapes=shapes, load_end=os.getloadavg())
+    result.update(peak_gflops=float(np.median(peaks)), shapes=shapes)
+    result["seeds"] = _seeds_at_once(np, LSTM, budget, min_repeats)
+    result["load_end"] = os.getloadavg()
     return result
+
+
+def _seeds_at_once(np, LSTM, budget: float, min_repeats: int) -> list[dict]:
+    """forward+backward of SEEDS models, one after another and stacked, at the book's sizes."""
+    T, B, D = SEED_SHAPE
+    rows = []
+    for H in SEED_SIZES:
+        for peephole in (True, False):
+            layers = [LSTM(D, H, peephole=peephole, seed=s, dtype=np.float32) for s in range(SEEDS)]
+            xs = np.random.default_rng(0).standard_normal((T, SEEDS, B, D)).astype(np.float32)
+            singles = [
+                _lstmlib_calls(m, np.ascontiguousarray(xs[:, k]))[1] for k, m in enumerate(layers)
+            ]
+            stacked = _lstmlib_calls(LSTM.stack(layers), xs)[1]
+
+            def one_after_another(singles=singles):
+                for call in singles:
+                    call()
+
+            timed = _interleaved(
+                {"apart": one_after_another, "stacked": stacked},
+                budget=budget / 3,
+                min_repeats=min_repeats,
+            )
+            rows.append(
+                {
+                    "H": H,
+                    "peephole": peephole,
+                    "apart": timed["apart"]["seconds"],
+                    "stacked": timed["stacked"]["seconds"],
+                }
+            )
+    return rows
 
 
 # --- the driver: one subprocess per thread count, then the table and the targets ---------------
@@ -305,6 +350,17 @@ def print_table(res: dict) -> None:
         )
 
 
+def print_seeds(res: dict) -> None:
+    T, B, D = SEED_SHAPE
+    print(f"{SEEDS} seeds, (T, B, D) = ({T}, {B}, {D}), forward+backward, ms:")
+    for row in res["seeds"]:
+        kind = "peephole" if row["peephole"] else "standard"
+        print(
+            f"  H = {row['H']:2d} {kind:9s}: one after another {row['apart'] * 1e3:7.2f}, "
+            f"stacked {row['stacked'] * 1e3:7.2f}  ({row['apart'] / row['stacked']:.1f}x faster)"
+        )
+
+
 def check_targets(results: list[dict]) -> list[tuple[bool | None, str]]:
     """(passed, description) per target; passed is None when it cannot be checked."""
     checks = []
@@ -332,6 +388,17 @@ def check_targets(results: list[dict]) -> list[tuple[bool | None, str]]:
             )
         )
     single = [r for r in results if r["threads"] == 1]
+    for row in single[0]["seeds"] if single else []:
+        if row["H"] in SEED_SPEEDUP:
+            speedup = row["apart"] / row["stacked"]
+            kind = "peephole" if row["peephole"] else "standard"
+            checks.append(
+                (
+                    speedup >= SEED_SPEEDUP[row["H"]],
+                    f"1 thread, {SEEDS} seeds at H = {row['H']} ({kind}): stacked {speedup:.1f}x "
+                    f"faster than one after another (target >= {SEED_SPEEDUP[row['H']]:.1f}x)",
+                )
+            )
     if not single or single[0]["torch"] is None:
         checks.append((None, "torch: not importable (or no single-threaded run), not compared"))
         return checks
@@ -369,6 +436,7 @@ def main(argv=None) -> int:
     results = [run_worker(n, args.quick) for n in threads]
     for res in results:
         print_table(res)
+        print_seeds(res)
     print("\n=== targets ===")
     checks = check_targets(results)
     for passed, text in checks:

@@ -57,15 +57,23 @@ __all__ = [
     "count_params",
     "country_spread",
     "lag_sweep",
+    "memory_kept",
     "model_factory",
     "plot_lag_sweep",
     "plot_learning_curves",
     "running_mean",
 ]
 
-#: The colour of each model in the book's plots (Okabe-Ito): the LSTM in the blue of the memory
-#: pipe, the plain RNN in vermillion. Other model names take black.
-MODEL_COLORS: dict[str, str] = {"LSTM": "#0072B2", "RNN": "#D55E00"}
+#: The colour of each model in the book's plots (Okabe-Ito): the LSTMs in the blues and green of
+#: the memory pipe, the plain RNNs in vermillion and orange. Other model names take black.
+MODEL_COLORS: dict[str, str] = {
+    "LSTM": "#0072B2",
+    "LSTM (source, b_f=5)": "#0072B2",
+    "LSTM (b_f=1)": "#56B4E9",
+    "LSTM (b_f=5)": "#009E73",
+    "RNN": "#D55E00",
+    "RNN (orthogonal)": "#E69F00",
+}
 
 # Separate streams for the training batches and for the held-out test sets: a run's training data
 # is np.random.default_rng([_TRAIN, seed, setting]), the test set default_rng([_TEST, setting]).
@@ -595,6 +603,25 @@ def country_spread(
     a, b = np.triu_indices(n_countries, k=1)
     dist = np.linalg.norm(states[:, :, a] - states[:, :, b], axis=-1)  # (T, S, pairs)
     return dist.mean(axis=(1, 2))
+
+
+def memory_kept(model, task) -> np.ndarray:
+    """How much of its memory each unit of an LSTM keeps across the fillers of each sentence.
+
+    ``model``: a :class:`~lstmlib.train.SequenceModel` with an ``LSTM`` core; ``task``: a
+    :func:`~lstmlib.tasks.fluent_language` task. Runs the core over ``task.xs`` and returns
+    ``kept`` of shape ``(B, H)``: the product of the forget valve's openings ``f_t`` over the
+    filler steps (2 to T - 1) of sentence ``b`` in unit ``h``, i.e. the fraction of what was in
+    the pipe after the country that the pipe alone would still hold at the question. Leaves the
+    core's forward cache small.
+    """
+    core = model.core
+    if not isinstance(core, LSTM):
+        raise TypeError(f"model.core: expected an LSTM, got {type(core).__name__}")
+    core.forward(task.xs)
+    kept = np.prod(np.asarray(core.gates["f"][1:-1], dtype=np.float64), axis=0)
+    core.forward(task.xs[:1, :1])
+    return kept
 
 
 # --- plots ------------------------------------------------------------------------------------

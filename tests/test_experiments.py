@@ -374,3 +374,16 @@ def test_an_rnn_core_takes_its_recurrent_initialisation_from_the_factory():
     np.testing.assert_allclose(W_h @ W_h.T, np.eye(5), atol=1e-12)
     with pytest.raises(ValueError, match="recurrent_init"):
         ex.model_factory("rnn", 5, recurrent_init="zeros")
+
+
+def test_memory_kept_is_the_product_of_the_forget_valve_over_the_fillers():
+    model = ex.model_factory("lstm", 3, forget_bias=2.0)(9, 4, 0)
+    task = ex.fluent_language(5, 6, seed=0)
+    kept = ex.memory_kept(model, task)
+    model.core.forward(task.xs)
+    f = model.core.gates["f"]
+    assert kept.shape == (5, 3)
+    np.testing.assert_allclose(kept, np.prod(f[1:7], axis=0), rtol=1e-12)
+    assert np.all((kept > 0) & (kept < 1))
+    with pytest.raises(TypeError, match="model.core: expected an LSTM"):
+        ex.memory_kept(ex.model_factory("rnn", 3)(9, 4, 0), task)
