@@ -80,9 +80,10 @@ def chrono_init(lstm: LSTM, T_max: float, seed=None) -> np.ndarray:
     """The chrono initialisation (Tallec & Ollivier 2018), in place: ``b_f ~ log(U(1, T_max - 1))``
     drawn per unit, and ``b_i = -b_f``.
 
-    At rest (valve inputs 0) unit ``k`` then keeps a fraction ``sigmoid(b_f[k]) = 1 - 1/u_k`` of its
-    memory per step, ``u_k`` uniform in ``[1, T_max - 1]``: a spread of memory spans up to about
-    ``T_max`` steps (the characteristic time ``1 / (1 - f)`` of a leaky memory is ``u_k``). The new
+    At rest (valve inputs 0) unit ``k`` then keeps a fraction ``f_k = sigmoid(log u_k) =
+    u_k / (1 + u_k) = 1 - 1/(1 + u_k)`` of its memory per step, ``u_k`` uniform in
+    ``[1, T_max - 1]``. The characteristic time ``1 / (1 - f)`` of a leaky memory is then
+    ``1 + u_k``, uniform in ``[2, T_max]``: a spread of memory spans up to ``T_max`` steps. The new
     memory valve starts as the forget valve's complement, ``sigmoid(-b_f) = 1 - sigmoid(b_f)``.
 
     lstm   an :class:`~lstmlib.layers.LSTM`; its ``b_f`` and ``b_i`` are overwritten.
@@ -102,20 +103,25 @@ def chrono_init(lstm: LSTM, T_max: float, seed=None) -> np.ndarray:
     return lstm.params["b_f"].copy()
 
 
-def forget_init_model(task, hidden_size: int, forget_init, *, seed: int) -> SequenceModel:
+def forget_init_model(
+    task, hidden_size: int, forget_init, *, seed: int, peephole: bool = True
+) -> SequenceModel:
     """A :class:`~lstmlib.train.SequenceModel` for ``task`` (``fluent_language`` or any task with
-    ``input_size`` and ``n_classes``): the source's (peephole) LSTM read out by a Linear layer,
-    with the forget valve started at ``forget_init``.
+    ``input_size`` and ``n_classes``): an LSTM read out by a Linear layer, with the forget valve
+    started at ``forget_init``.
 
     forget_init  a number, the bias ``b_f`` of every unit (the other biases 0), or ``"chrono"``:
                  :func:`chrono_init` with ``T_max = task.T``, the sequence length.
     seed         the LSTM's weights (and the chrono draw) use ``seed``, the readout ``seed + 1``.
+    peephole     ``True`` (default): the source's unit; ``False``: the standard unit of PyTorch
+                 and Keras (see :class:`~lstmlib.layers.LSTM`).
     """
     H = check_positive_int("hidden_size", hidden_size)
     chrono = isinstance(forget_init, str)
     if chrono and forget_init != "chrono":
         raise ValueError(f"forget_init: expected a number or 'chrono', got {forget_init!r}")
-    core = LSTM(task.input_size, H, forget_bias=0.0 if chrono else forget_init, seed=seed)
+    b_f = 0.0 if chrono else forget_init
+    core = LSTM(task.input_size, H, peephole=peephole, forget_bias=b_f, seed=seed)
     if chrono:
         chrono_init(core, task.T, seed=seed)
     return SequenceModel(core, Linear(H, task.n_classes, seed=seed + 1))
@@ -624,3 +630,178 @@ def latch_model(task, values=None) -> SequenceModel:
     readout.params["W"][:, 0] = 2 * levels
     readout.params["b"][...] = -(levels**2)
     return SequenceModel(core, readout)
+
+
+# --- the trained network of "Inside a trained unit" (book/data/inside_unit.npz) -------------------
+
+#: How the chapter's network is trained: :func:`latch_network` and :func:`train_fluent` with these
+#: settings (the source's peephole unit, chrono-initialised, gap 20, 4 countries).
+LATCH_SETTINGS = {"hidden_size": 8, "lag": 20, "n_countries": 4, "forget_init": "chrono",
+                  "steps": 300, "lr": 0.01, "batch_size": 32, "clip": 1.0}  # fmt: skip
+
+#: The held-out sentences a run is judged on: ``fluent_language(256, 20, seed=98)`` (the chapter
+#: analyses another set, seed 99).
+LATCH_VALIDATION = {"n_sequences": 256, "lag": 20, "seed": 98}
+
+
+def latch_network(seed: int = 0, *, peephole: bool = True) -> SequenceModel:
+    """The untrained model of ``LATCH_SETTINGS``: 8 LSTM units read out by ``Linear(8, 4)``,
+    the forget valve chrono-initialised with ``T_max = 22`` (the sentence length).
+
+    peephole  ``True``: the source's unit, exactly :func:`forget_init_model`'s model; ``False``:
+              the standard unit, built from the same seeds the same way.
+    Build one with any seed and :func:`lstmlib.store.load_into` stored weights into it.
+    """
+    peephole = bool(peephole)
+    task = fluent_language(1, LATCH_SETTINGS["lag"], LATCH_SETTINGS["n_countries"], seed=0)
+    H = LATCH_SETTINGS["hidden_size"]
+    if peephole:
+        return forget_init_model(task, H, "chrono", seed=seed)
+    core = LSTM(task.input_size, H, peephole=False, forget_bias=0.0, seed=seed)
+    chrono_init(core, task.T, seed=seed)
+    return SequenceModel(core, Linear(H, task.n_classes, seed=seed + 1))
+
+
+def trained_latch(seed: int, *, peephole: bool = True) -> tuple[SequenceModel, dict]:
+    """Train :func:`latch_network` ``(seed, peephole=peephole)`` with :func:`train_fluent` and
+    ``LATCH_SETTINGS`` (about a second), in float64.
+
+    Returns ``(model, metrics)``: ``metrics`` holds the seed, the loss and accuracy of the last
+    training batch, and the ``validation_loss`` and ``validation_accuracy`` on the held-out
+    sentences of ``LATCH_VALIDATION``.
+    """
+    s = LATCH_SETTINGS
+    model = latch_network(seed, peephole=peephole)
+    history = train_fluent(model, s["lag"], steps=s["steps"], seed=seed, lr=s["lr"],
+                           batch_size=s["batch_size"], n_countries=s["n_countries"])  # fmt: skip
+    val = fluent_language(LATCH_VALIDATION["n_sequences"], LATCH_VALIDATION["lag"],
+                          s["n_countries"], seed=LATCH_VALIDATION["seed"])  # fmt: skip
+    from .train import evaluate
+
+    result = evaluate(model, val)
+    metrics = {
+        "seed": int(seed),
+        "final_batch_loss": round(history.loss[-1], 6),
+        "final_batch_accuracy": history.accuracy[-1],
+        "validation_loss": result["loss"],
+        "validation_accuracy": result["accuracy"],
+    }
+    return model, metrics
+
+
+def trained_latch_recipe(max_seed: int = 20) -> tuple[dict[str, np.ndarray], dict]:
+    """The recipe of ``book/data/inside_unit.npz`` (``make weights W=inside_unit.npz``).
+
+    Trains :func:`trained_latch` from seeds 0, 1, 2, ... and keeps the first network that answers
+    every held-out sentence right (``validation_accuracy == 1.0``): training is chaotic, so the
+    seed that passes may differ between machines, the criterion does not. Returns
+    ``(params, recipe)`` for :func:`lstmlib.store.save_params`: the model's params and a dict with
+    the settings, the criterion, every seed tried with its metrics, and the kept one's metrics.
+    ``RuntimeError`` if no seed below ``max_seed`` passes.
+    """
+    tried = []
+    for seed in range(check_positive_int("max_seed", max_seed)):
+        model, metrics = trained_latch(seed)
+        tried.append(metrics)
+        if metrics["validation_accuracy"] == 1.0:
+            recipe = {
+                "function": "lstmlib.analysis.trained_latch_recipe",
+                "model": "lstmlib.analysis.latch_network(peephole=True), float64",
+                "settings": dict(LATCH_SETTINGS),
+                "validation": dict(LATCH_VALIDATION),
+                "criterion": "the first seed from 0 up with validation_accuracy == 1.0",
+                "tried": tried,
+                **metrics,
+            }
+            return {k: v.copy() for k, v in model.params.items()}, recipe
+    raise RuntimeError(f"max_seed: no seed below {max_seed} reached validation accuracy 1.0")
+
+
+# --- ablation: zero blocks of the valves' weights -----------------------------------------------
+
+
+def ablate(model: SequenceModel, zero) -> SequenceModel:
+    """A copy of ``model`` (an LSTM core and its readout) with column blocks of the valves'
+    weights set to 0; ``model`` itself is untouched.
+
+    zero  a dict ``valve -> blocks``: valve ``"f"``, ``"i"``, ``"g"`` or ``"o"``, blocks a string
+          of ``"c"`` (the peephole columns, reading ``c_{t-1}``), ``"h"`` (reading ``h_{t-1}``)
+          and ``"x"`` (reading the input). E.g. ``{"g": "c"}`` cuts the candidate's peephole,
+          ``{"g": "ch"}`` everything the candidate reads from the unit's state, and
+          ``dict.fromkeys("figo", "c")`` every peephole (the standard unit's wiring, with the
+          peephole network's other weights).
+    """
+    import copy
+
+    if not isinstance(model, SequenceModel) or not isinstance(model.core, LSTM):
+        raise TypeError(f"model: expected a SequenceModel with an LSTM core, got {model!r}")
+    if not isinstance(zero, dict):
+        raise TypeError(f"zero: expected a dict valve -> blocks, got {type(zero).__name__}")
+    H, D = model.core.hidden_size, model.core.input_size
+    cols = {"c": slice(0, H), "h": slice(H, 2 * H), "x": slice(2 * H, 2 * H + D)}
+    if not model.core.peephole:
+        cols = {"h": slice(0, H), "x": slice(H, H + D)}
+    for valve, blocks in zero.items():
+        if valve not in ("f", "i", "g", "o"):
+            raise ValueError(f"zero: expected valves 'f', 'i', 'g', 'o', got {valve!r}")
+        if not isinstance(blocks, str) or not blocks or any(b not in cols for b in blocks):
+            raise ValueError(f"zero[{valve!r}]: expected a string of the blocks "
+                             f"{''.join(cols)!r} of this layer, got {blocks!r}")  # fmt: skip
+    out = copy.deepcopy(model)
+    for valve, blocks in zero.items():
+        for b in blocks:
+            out.core.params[f"W_{valve}"][:, cols[b]] = 0.0
+    return out
+
+
+def memory_size(gates) -> np.ndarray:
+    """How much water the fullest unit holds, step by step: ``max_k |c_t[k]|`` over the units,
+    the median over the sequences of the batch. ``gates``: ``LSTM.gates`` (``"c"`` (T, B, H)).
+    Returns shape (T,); entry ``t - 1`` is step ``t``."""
+    c = check_array("gates['c']", gates["c"], shape=("T", "B", "H"))
+    return np.median(np.abs(c).max(axis=2), axis=1)
+
+
+def latch_findings(model: SequenceModel, task) -> dict:
+    """What *Inside a trained unit* measures in a network, on the sentences of ``task`` (a
+    ``fluent_language`` batch): runs ``model.forward(task.xs)`` and returns
+
+    ``"accuracy"``  the fraction of sentences answered right;
+    ``"latching"``  the units that latch (:func:`latching_units`, default thresholds);
+    ``"sealed"``    the units that latch with the new memory valve shut (``i_max=0.1``);
+    ``"memory"``    :func:`memory_size`, shape (T,): how much water the fullest unit holds;
+    ``"spread_growth"``  per unit, shape (H,): how many times wider the spread between the
+                    countries is at the last filler step than at step 1 (the standard deviation,
+                    over the countries, of each country's mean ``c_t``; NaN where it is 0 at
+                    step 1). The fillers are drawn alike whatever the country, so if no valve read
+                    the layer's state ``(c_{t-1}, h_{t-1})``, each step would multiply the
+                    expected gap between two countries' mean memories by a mean forget valve,
+                    below 1: a spread that grows is the state feeding back.
+    """
+    if not isinstance(model, SequenceModel) or not isinstance(model.core, LSTM):
+        raise TypeError(f"model: expected a SequenceModel with an LSTM core, got {model!r}")
+    logits = model.forward(task.xs)
+    gates = model.core.gates
+    c, first_token = gates["c"], np.asarray(task.tokens)[0]
+    means = np.stack([c[:, first_token == k].mean(axis=1) for k in np.unique(first_token)])
+    first, last = means[:, 0].std(axis=0), means[:, -2].std(axis=0)  # (H,): steps 1 and T - 1
+    return {
+        "accuracy": float(np.mean(logits.argmax(axis=1) == task.targets)),
+        "latching": latching_units(gates, task.tokens).units,
+        "sealed": latching_units(gates, task.tokens, i_max=0.1).units,
+        "memory": memory_size(gates),
+        "spread_growth": np.divide(last, first, out=np.full_like(first, np.nan), where=first > 0),
+    }
+
+
+def ablation_study(model: SequenceModel, task, cuts: dict) -> dict[str, dict]:
+    """:func:`latch_findings` of ``ablate(model, zero)`` for every ``name -> zero`` of ``cuts``
+    (e.g. ``{"nothing": {}, "candidate's peephole": {"g": "c"}}``), on ``task``'s sentences.
+    Nothing is retrained: it shows what this network relies on. Returns ``name -> findings``."""
+    if not isinstance(cuts, dict):
+        raise TypeError(f"cuts: expected a dict name -> zero, got {type(cuts).__name__}")
+    return {name: latch_findings(ablate(model, zero), task) for name, zero in cuts.items()}
+
+
+__all__ += ["LATCH_SETTINGS", "LATCH_VALIDATION", "ablate", "ablation_study", "latch_findings"]
+__all__ += ["latch_network", "memory_size", "trained_latch", "trained_latch_recipe"]

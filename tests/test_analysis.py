@@ -271,3 +271,112 @@ def test_plot_helpers_draw():
     with pytest.raises(ValueError, match="t:"):
         A.plot_valves_at_step(axes[2], model.core.gates, 0)
     plt.close(fig)
+
+
+# --- the network of "Inside a trained unit" and its ablation ------------------------------------
+
+
+def test_latch_network_is_the_chapters_model():
+    task = fluent_language(1, 20, seed=0)
+    m = A.latch_network(3)
+    ref = A.forget_init_model(task, 8, "chrono", seed=3)
+    assert sorted(m.params) == sorted(ref.params)
+    assert all(np.array_equal(m.params[k], ref.params[k]) for k in m.params)
+    assert m.core.peephole and m.core.hidden_size == A.LATCH_SETTINGS["hidden_size"]
+    std = A.latch_network(3, peephole=False)
+    assert not std.core.peephole and std.core.params["W_f"].shape == (8, 8 + task.input_size)
+    assert np.array_equal(std.core.params["b_f"], ref.core.params["b_f"])  # the same chrono draw
+    assert np.array_equal(std.core.params["b_i"], -std.core.params["b_f"])
+
+
+def test_trained_latch_recipe_keeps_the_first_seed_that_passes(monkeypatch):
+    calls = []
+
+    def fake(seed, *, peephole=True):
+        calls.append(seed)
+        metrics = {"seed": seed, "validation_accuracy": 1.0 if seed == 2 else 0.5}
+        return A.latch_network(seed), metrics
+
+    monkeypatch.setattr(A, "trained_latch", fake)
+    params, recipe = A.trained_latch_recipe()
+    assert calls == [0, 1, 2] and recipe["seed"] == 2 and len(recipe["tried"]) == 3
+    assert recipe["settings"] == A.LATCH_SETTINGS and recipe["validation"] == A.LATCH_VALIDATION
+    assert np.array_equal(params["core.W_f"], A.latch_network(2).params["core.W_f"])
+    with pytest.raises(RuntimeError, match="max_seed"):
+        A.trained_latch_recipe(max_seed=2)
+
+
+def test_ablate_zeroes_the_named_blocks_of_a_copy():
+    m = A.latch_network(0)
+    H, D = 8, m.core.input_size
+    before = {k: v.copy() for k, v in m.params.items()}
+    cut = A.ablate(m, {"g": "c", "o": "hx"})
+    assert all(np.array_equal(m.params[k], before[k]) for k in before)  # the original untouched
+    W_g, W_o = cut.core.params["W_g"], cut.core.params["W_o"]
+    assert np.all(W_g[:, :H] == 0) and np.array_equal(W_g[:, H:], before["core.W_g"][:, H:])
+    assert np.all(W_o[:, H:] == 0) and np.array_equal(W_o[:, :H], before["core.W_o"][:, :H])
+    assert W_o.shape == (H, 2 * H + D)
+    for k in ("core.W_f", "core.W_i", "core.b_g", "readout.W"):
+        assert np.array_equal(cut.params[k], before[k])
+    # the ablated copy runs, and cutting nothing changes nothing
+    task = fluent_language(8, 5, seed=1)
+    assert np.array_equal(A.ablate(m, {}).forward(task.xs), m.forward(task.xs))
+    std = A.ablate(A.latch_network(0, peephole=False), {"g": "h"})
+    assert np.all(std.core.params["W_g"][:, :H] == 0)
+
+
+def test_ablate_rejects_bad_arguments():
+    m = A.latch_network(0)
+    with pytest.raises(ValueError, match="zero"):
+        A.ablate(m, {"q": "c"})
+    with pytest.raises(ValueError, match=r"zero\['g'\]"):
+        A.ablate(m, {"g": "cz"})
+    with pytest.raises(ValueError, match=r"zero\['g'\]"):
+        A.ablate(A.latch_network(0, peephole=False), {"g": "c"})  # no peephole columns
+    with pytest.raises(TypeError, match="zero"):
+        A.ablate(m, [("g", "c")])
+    with pytest.raises(TypeError, match="model"):
+        A.ablate(m.core, {"g": "c"})
+
+
+def test_memory_size_is_the_median_of_the_fullest_unit():
+    c = np.array([[[1.0, -3.0], [0.5, 0.0], [2.0, 1.0]]])  # T=1, B=3, H=2
+    assert np.array_equal(A.memory_size({"c": c}), [2.0])  # median of 3, 0.5, 2
+    with pytest.raises(ValueError, match="gates"):
+        A.memory_size({"c": c[0]})
+
+
+def test_latch_findings_and_ablation_study():
+    task = fluent_language(16, 6, seed=2)
+    hand = A.latch_model(task)  # the hand-made latch: solves the task, one sealed latching unit
+    found = A.latch_findings(hand, task)
+    assert found["accuracy"] == 1.0 and found["latching"].tolist() == [0]
+    assert found["sealed"].tolist() == [0] and found["memory"].shape == (task.T,)
+    assert np.all(found["memory"][1:-1] == found["memory"][0])  # the level is held exactly
+    assert found["spread_growth"].tolist() == [1.0]  # the countries' levels, held exactly
+    study = A.ablation_study(
+        hand, task, {"nothing": {}, "no input": {"f": "x", "i": "x", "g": "x"}}
+    )
+    assert list(study) == ["nothing", "no input"] and study["nothing"]["accuracy"] == 1.0
+    assert np.all(study["no input"]["memory"] == 0.0)  # nothing is ever written
+    assert np.isnan(study["no input"]["spread_growth"]).all()  # no ratio from nothing
+    with pytest.raises(TypeError, match="cuts"):
+        A.ablation_study(hand, task, [{}])
+    with pytest.raises(TypeError, match="model"):
+        A.latch_findings(hand.core, task)
+
+
+def test_forget_init_model_standard_unit_and_chrono_time_scales():
+    task = fluent_language(4, 6, seed=0)
+    std = A.forget_init_model(task, 5, 2.5, seed=3, peephole=False)
+    assert not std.core.peephole and std.core.params["W_f"].shape == (5, 5 + task.input_size)
+    assert np.all(std.core.params["b_f"] == 2.5) and np.all(std.core.params["b_i"] == 0)
+    c = A.forget_init_model(task, 200, "chrono", seed=3, peephole=False)
+    assert not c.core.peephole and np.array_equal(c.core.params["b_i"], -c.core.params["b_f"])
+    f = 1 / (1 + np.exp(-c.core.params["b_f"]))  # sigmoid(log u) = u / (1 + u) = 1 - 1/(1 + u)
+    span = 1 / (1 - f)  # the time scale of a leaky memory: 1 + u, in [2, T_max]
+    assert np.allclose(span, 1 + np.exp(c.core.params["b_f"]))
+    assert 2 <= span.min() and span.max() <= task.T
+    assert A.forget_init_model(task, 5, 1.0, seed=3).core.peephole  # the default: the source's
+    with pytest.raises(TypeError, match="peephole"):
+        A.forget_init_model(task, 5, 1.0, seed=3, peephole="no")
