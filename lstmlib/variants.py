@@ -686,3 +686,156 @@ def plot_pipe_growth(ax, f: float, *, write: float = 0.4, steps: int = 200, ymax
     ax.set_ylabel(r"memory $c_t$")
     ax.legend(loc="upper left")
     return ax
+
+
+# --- chapter 11's Experiment 2 and its two stored runs (book/data, ``make weights``) ---------
+
+#: Experiment 2's training settings (those of :func:`compare_variants`' defaults, written out).
+STREAM_SETTINGS = {"hidden_size": 8, "steps": 200, "lr": 0.05, "clip": 1.0, "forget_bias": 1.0}
+
+
+def stream_pieces(step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Experiment 2's training batch at ``step``: 32 pieces of three sentences with 5 fillers each
+    (21 steps, no reset between the sentences), asked the language of the third;
+    ``continuous_stream(3, lag=5, n_streams=32, seed=20_000 + step).as_batch()``."""
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+        raise TypeError(f"step: expected an int >= 0, got {step!r}")
+    return continuous_stream(3, lag=5, n_streams=32, seed=20_000 + step).as_batch()
+
+
+def stream_test_pieces() -> Stream:
+    """Experiment 2's held-out pieces: 256 streams of three sentences (seed 3)."""
+    return continuous_stream(3, lag=5, n_streams=256, seed=3)
+
+
+def long_stream() -> Stream:
+    """Experiment 2's long stream: 32 streams of 100 sentences (700 steps, seed 7), never reset."""
+    return continuous_stream(100, lag=5, n_streams=32, seed=7)
+
+
+def stream_run(variant: str, seed: int):
+    """Train run ``(variant, seed)`` of Experiment 2 exactly as
+    ``compare_variants(stream_pieces, stream_test_pieces(), variants=[variant], seeds=[seed])``
+    does (core ``seed``, readout ``seed + 1000``, :data:`STREAM_SETTINGS`); returns the
+    ``SequenceModel``."""
+    comparison = compare_variants(stream_pieces, stream_test_pieces(), variants=[variant],
+                                  seeds=[seed], **STREAM_SETTINGS)  # fmt: skip
+    return comparison.models[variant][0]
+
+
+def stream_network(variant: str):
+    """An untrained ``SequenceModel`` of Experiment 2's sizes for ``variant`` (to load stored
+    weights into with :func:`lstmlib.store.load_into`)."""
+    from .train import SequenceModel
+
+    st = stream_test_pieces()
+    H = STREAM_SETTINGS["hidden_size"]
+    core = LSTMVariant(st.xs.shape[2], H, variant, seed=0)
+    return SequenceModel(core, Linear(H, st.n_classes, seed=0))
+
+
+def stream_findings(model) -> dict:
+    """What chapter 11 reads off one trained run of Experiment 2 (a forward pass, float64):
+
+    pieces_accuracy   accuracy on :func:`stream_test_pieces`
+    stream_accuracy   accuracy on sentences 51 to 100 of :func:`long_stream`
+    c_max_350, c_max_700
+                      the largest ``|c_t|`` over streams and units at steps 350 and 700
+    flat_fraction     the fraction of the memories (stream, unit) beyond ``|c| = 5`` at step 700
+    big_memories      how many of them are beyond ``|c| = 100``; for those,
+    big_forget_min    their smallest forget valve at step 700 (``None`` if there are none)
+    big_peek_min      the smallest share of their forget valve's input ``z_f`` at step 700 that
+                      comes from the old memory ``c_699`` through the peephole weights
+                      (``"full_peephole"`` only, else ``None``)
+    """
+    from .train import evaluate
+
+    pieces_accuracy = evaluate(model, stream_test_pieces().as_batch())["accuracy"]
+    stream = long_stream()
+    run = evaluate_stream(model, stream)  # runs the core over the stream: its gates are set
+    gates = model.core.gates
+    c_end, f_end = gates["c"][-1], gates["f"][-1]
+    big = np.abs(c_end) > 100
+    peek = None
+    if getattr(model.core, "variant", None) == "full_peephole" and big.any():
+        H = model.core.hidden_size
+        share = gates["c"][-2] @ model.core.params["W_f"][:, :H].T  # (streams, units)
+        peek = float(share[big].min())
+    return {
+        "pieces_accuracy": float(pieces_accuracy),
+        "stream_accuracy": float(run["accuracy"][50:].mean()),
+        "c_max_350": float(run["c_max"][349]),
+        "c_max_700": float(run["c_max"][699]),
+        "flat_fraction": float(np.mean(np.abs(c_end) > 5)),
+        "big_memories": int(big.sum()),
+        "big_forget_min": float(f_end[big].min()) if big.any() else None,
+        "big_peek_min": peek,
+    }
+
+
+def _stream_recipe(model, seed: int, function: str, **extra) -> tuple[dict, dict]:
+    variant = model.core.variant
+    recipe = {
+        "function": f"lstmlib.variants.{function}",
+        "chapter": "11_variants, Experiment 2",
+        "variant": variant,
+        "seed": seed,
+        "readout_seed": seed + 1000,
+        "settings": dict(STREAM_SETTINGS),
+        "optimizer": "Adam",
+        "train": f"stream_pieces(step) for step in range({STREAM_SETTINGS['steps']})",
+        **extra,
+        "metrics": stream_findings(model),
+    }
+    return {k: v.copy() for k, v in model.params.items()}, recipe
+
+
+def no_forget_stream_recipe() -> tuple[dict, dict]:
+    """``book/data/no_forget_run.npz``: run (``"no_forget"``, seed 0) of Experiment 2, as the
+    chapter trains it; returns ``(params, recipe)`` with :func:`stream_findings` as metrics."""
+    return _stream_recipe(stream_run("no_forget", 0), 0, "no_forget_stream_recipe")
+
+
+#: The drifting full-peephole run: the seeds tried, in order, and the criterion (the largest
+#: memory beyond DRIFT_THRESHOLD at step 700, and DRIFT_GROWTH times what it was at step 350).
+DRIFT_SEEDS = tuple(range(10))
+DRIFT_THRESHOLD = 100.0
+DRIFT_GROWTH = 1.5
+
+
+def drifting_peephole_recipe() -> tuple[dict, dict]:
+    """``book/data/drifting_peephole_run.npz``: the first seed of :data:`DRIFT_SEEDS` whose
+    ``"full_peephole"`` run of Experiment 2 drifts, that is whose largest memory ``|c|`` at step
+    700 of :func:`long_stream` exceeds :data:`DRIFT_THRESHOLD` and is still growing, at least
+    :data:`DRIFT_GROWTH` times what it was at step 350. Returns ``(params, recipe)``; the recipe
+    lists every seed tried with its largest memory at steps 350 and 700. ``RuntimeError`` if no
+    seed drifts."""
+    tried = []
+    for seed in DRIFT_SEEDS:
+        model = stream_run("full_peephole", seed)
+        c_max = evaluate_stream(model, long_stream())["c_max"]
+        c_350, c_700 = float(c_max[349]), float(c_max[699])
+        tried.append({"seed": seed, "c_max_350": c_350, "c_max_700": c_700})
+        if c_700 > DRIFT_THRESHOLD and c_700 > DRIFT_GROWTH * c_350:
+            criterion = (f"the first seed of {list(DRIFT_SEEDS)} whose full-peephole run has "
+                         f"max |c| > {DRIFT_THRESHOLD:g} at step 700 of long_stream(), and more "
+                         f"than {DRIFT_GROWTH:g} times its max |c| at step 350")  # fmt: skip
+            return _stream_recipe(model, seed, "drifting_peephole_recipe", criterion=criterion,
+                                  tried=tried)  # fmt: skip
+    raise RuntimeError(f"no full-peephole run of seeds {list(DRIFT_SEEDS)} drifted: {tried}")
+
+
+__all__ += [
+    "DRIFT_GROWTH",
+    "DRIFT_SEEDS",
+    "DRIFT_THRESHOLD",
+    "STREAM_SETTINGS",
+    "drifting_peephole_recipe",
+    "long_stream",
+    "no_forget_stream_recipe",
+    "stream_findings",
+    "stream_network",
+    "stream_pieces",
+    "stream_run",
+    "stream_test_pieces",
+]

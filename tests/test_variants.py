@@ -419,3 +419,78 @@ def test_backward_uses_the_weights_forward_used(variant, how):
         assert np.array_equal(m.grads[k], ref.grads[k]), (
             f"{variant}, params {how}: grads[{k!r}] used the new weights, not forward's"
         )
+
+
+# --- chapter 11's Experiment 2 and its stored runs (appended with the recipes) -----------------
+
+
+def test_stream_experiment_data():
+    from lstmlib.variants import long_stream, stream_pieces, stream_test_pieces
+
+    xs, y = stream_pieces(3)
+    want = continuous_stream(3, lag=5, n_streams=32, seed=20_003)
+    assert xs.shape == (21, 32, want.xs.shape[2]) and y.shape == (32,)
+    np.testing.assert_array_equal(xs, want.xs)
+    np.testing.assert_array_equal(y, want.targets[-1])
+    assert stream_test_pieces().xs.shape[:2] == (21, 256) and long_stream().T == 700
+    for bad in (-1, 1.5, True, "0"):
+        with pytest.raises(TypeError, match="step"):
+            stream_pieces(bad)
+
+
+def test_stream_run_is_compare_variants_run(monkeypatch):
+    from lstmlib import variants
+
+    short = dict(variants.STREAM_SETTINGS, steps=3)
+    monkeypatch.setattr(variants, "STREAM_SETTINGS", short)
+    model = variants.stream_run("coupled", 2)
+    test = variants.stream_test_pieces()
+    ref = compare_variants(variants.stream_pieces, test, variants=["coupled"], seeds=[2], **short)
+    ref = ref.models["coupled"][0]
+    assert sorted(model.params) == sorted(ref.params)
+    for k in ref.params:
+        np.testing.assert_array_equal(model.params[k], ref.params[k])
+    fresh = variants.stream_network("coupled")
+    assert {k: v.shape for k, v in fresh.params.items()} == {
+        k: v.shape for k, v in model.params.items()
+    }
+
+
+def _writing_network(variant):
+    """Experiment 2's sizes, every weight 0 but b_g = 1 and b_i = b_o = 3: each unit writes
+    sigma(3) tanh(1) ~ 0.73 into its memory at every step."""
+    from lstmlib.variants import stream_network
+
+    model = stream_network(variant)
+    for k, p in model.params.items():
+        p[...] = {"core.b_g": 1.0, "core.b_i": 3.0, "core.b_o": 3.0}.get(k, 0.0)
+    return model
+
+
+def test_stream_findings_of_drifting_and_bounded_memories():
+    from lstmlib.variants import stream_findings
+
+    nf = stream_findings(_writing_network("no_forget"))  # c_t = 0.73 t: drifts
+    assert nf["c_max_700"] == pytest.approx(700 * sigmoid(3.0) * np.tanh(1.0))
+    assert nf["c_max_700"] == pytest.approx(2 * nf["c_max_350"])
+    assert nf["flat_fraction"] == 1.0 and nf["big_memories"] == 32 * 8
+    assert nf["big_forget_min"] == 1.0 and nf["big_peek_min"] is None
+    keys = "pieces_accuracy stream_accuracy c_max_350 c_max_700 flat_fraction big_memories"
+    assert set(nf) == set(keys.split()) | {"big_forget_min", "big_peek_min"}
+    full = _writing_network("full_peephole")  # the memory holds its own forget valve open
+    H = full.core.hidden_size
+    full.params["core.W_f"][:, :H] = 10 * np.eye(H)
+    found = stream_findings(full)
+    assert found["c_max_700"] > 400 and found["big_forget_min"] == 1.0
+    assert found["big_peek_min"] == pytest.approx(10 * (found["c_max_700"] - 0.73), rel=1e-2)
+    bounded = stream_findings(_writing_network("coupled"))  # f = 1/2, i = 1/2: c -> tanh(1)
+    assert bounded["c_max_700"] <= 1 and bounded["big_memories"] == 0
+    assert bounded["big_forget_min"] is None and bounded["flat_fraction"] == 0.0
+
+
+def test_drifting_peephole_recipe_needs_a_drifting_seed(monkeypatch):
+    from lstmlib import variants
+
+    monkeypatch.setattr(variants, "DRIFT_SEEDS", ())
+    with pytest.raises(RuntimeError, match="drifted"):
+        variants.drifting_peephole_recipe()

@@ -25,7 +25,11 @@ from lstmlib import store
 HERE = Path(__file__).resolve().parent
 
 #: file name in book/data -> "module:function" in lstmlib that trains it
-RECIPES: dict[str, str] = {}
+RECIPES: dict[str, str] = {
+    "inside_unit.npz": "analysis:trained_latch_recipe",  # chapter 10, Inside a trained unit
+    "no_forget_run.npz": "variants:no_forget_stream_recipe",  # chapter 11, Variants
+    "drifting_peephole_run.npz": "variants:drifting_peephole_recipe",  # chapter 11, Variants
+}
 
 
 def make(name: str) -> Path:
