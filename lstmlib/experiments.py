@@ -26,8 +26,8 @@ Fairness and repeatability, by construction:
 
 Speed: the seeds of one model and setting are trained as one computation, their layers stacked
 along a leading model axis (:meth:`~lstmlib.layers.LSTM.stack`): each seed keeps its own weights,
-data, gradient clipping and Adam state, and a seed that stops early is frozen while the others
-go on. The arithmetic per seed is that of training it alone.
+data, gradient clipping and Adam state, and a seed that stops early leaves the stack while the
+others go on. The arithmetic per seed is that of training it alone.
 
 :func:`country_spread` looks inside a trained model: how much of the first word is left in its
 state, step by step. :func:`plot_lag_sweep` and :func:`plot_learning_curves` draw a sweep on a
@@ -70,6 +70,7 @@ MODEL_COLORS: dict[str, str] = {
     "LSTM": "#0072B2",
     "LSTM (source, b_f=5)": "#0072B2",
     "LSTM (b_f=1)": "#56B4E9",
+    "LSTM (b_f=3)": "#009E73",
     "LSTM (b_f=5)": "#009E73",
     "RNN": "#D55E00",
     "RNN (orthogonal)": "#E69F00",
@@ -371,13 +372,33 @@ def _clip_each(grads: Mapping[str, np.ndarray], max_norm: float) -> None:
         g *= scale.reshape(M, *([1] * (g.ndim - 1))).astype(g.dtype)
 
 
+def _without_finished(model, optimizer, keep: list[int]):
+    """The stack of the models at positions ``keep`` only, and an Adam optimizer that goes on
+    from where ``optimizer`` was for them (its moments and step count)."""
+    model = SequenceModel(model.core.take(keep), model.readout.take(keep))
+    going_on = Adam(model.params, lr=optimizer.lr, betas=optimizer.betas, eps=optimizer.eps)
+    going_on.t = optimizer.t
+    for k in going_on.m:
+        going_on.m[k][...] = optimizer.m[k][keep]
+        going_on.v[k][...] = optimizer.v[k][keep]
+    return model, going_on
+
+
+def _single(model, position: int) -> SequenceModel:
+    """Model ``position`` of a stacked SequenceModel, as an ordinary (unstacked) one."""
+    return SequenceModel(
+        model.core.take([position]).unstack()[0], model.readout.take([position]).unstack()[0]
+    )
+
+
 def _train_seeds(factory, seeds, batches: Callable, test, budget: dict, key: dict) -> list[Run]:
     """Train ``factory(seed)`` for every seed, as one stacked computation, and score each on
-    ``test``. ``batches(seed)`` is that seed's stream: a function ``step -> task``."""
+    ``test``. ``batches(seed)`` is that seed's stream: a function ``step -> task``. A seed that
+    stops early leaves the stack (the others go on without computing it), exactly as if it had
+    been trained alone."""
     task = key["task"]
     loss_fn = mean_squared_error if task == "adding_problem" else softmax_cross_entropy
     singles = [factory(seed) for seed in seeds]
-    M = len(singles)
     model = SequenceModel(
         type(singles[0].core).stack([m.core for m in singles]),
         type(singles[0].readout).stack([m.readout for m in singles]),
@@ -385,50 +406,56 @@ def _train_seeds(factory, seeds, batches: Callable, test, budget: dict, key: dic
     streams = [batches(seed) for seed in seeds]
     optimizer = Adam(model.params, lr=budget["lr"])
     patience = budget["patience"]
-    scores = [[] for _ in range(M)]  # per seed: the score of each training batch, before its step
-    losses = [[] for _ in range(M)]
-    done = np.zeros(M, bool)  # stopped early: frozen from then on
+    scores = [[] for _ in seeds]  # per seed: the score of each training batch, before its step
+    losses = [[] for _ in seeds]
+    active = list(range(len(seeds)))  # the seeds the stack holds, in its order
+    trained: dict[int, SequenceModel] = {}  # the seeds that stopped early
     for step in range(budget["steps"]):
-        data = [stream(step) for stream in streams]
+        data = [streams[m](step) for m in active]
         xs = np.stack([d.xs for d in data], axis=1)  # (T, M, B, D)
         out = model.forward(xs)  # (M, B, K)
         dout = np.empty_like(out)
-        for m, d in enumerate(data):
-            loss, dout[m] = loss_fn(out[m], d.targets)
-            if not done[m]:
-                scores[m].append(_score(out[m], d.targets, task))
-                losses[m].append(loss)
+        for j, (m, d) in enumerate(zip(active, data, strict=True)):
+            loss, dout[j] = loss_fn(out[j], d.targets)
+            scores[m].append(_score(out[j], d.targets, task))
+            losses[m].append(loss)
         model.backward(dout)
         if budget["clip"] is not None:
             _clip_each(model.grads, budget["clip"])
-        frozen = {k: p[done].copy() for k, p in model.params.items()} if done.any() else None
         optimizer.step(model.grads)
-        if frozen is not None:  # a seed that stopped keeps its weights
-            for k, p in model.params.items():
-                p[done] = frozen[k]
-        if patience is not None:
-            done |= [len(c) >= patience and min(c[-patience:]) == 1.0 for c in scores]
-            if done.all():
+        if patience is None:
+            continue
+        done = [len(scores[m]) >= patience and min(scores[m][-patience:]) == 1.0 for m in active]
+        if any(done):
+            for j, m in enumerate(active):
+                if done[j]:
+                    trained[m] = _single(model, j)
+            keep = [j for j in range(len(active)) if not done[j]]
+            active = [active[j] for j in keep]
+            if not active:
                 break
+            model, optimizer = _without_finished(model, optimizer, keep)
+    for j, m in enumerate(active):
+        trained[m] = _single(model, j)
     runs = []
-    cores, readouts = model.core.unstack(), model.readout.unstack()
     for m, seed in enumerate(seeds):
-        trained = SequenceModel(cores[m], readouts[m])
         # the test set in chunks (the layers keep their inputs and valves for backward), then a
         # one-step forward so that the kept model holds no large cache
         n = test.targets.shape[0]
-        out = np.concatenate([trained.forward(test.xs[:, k : k + 256]) for k in range(0, n, 256)])
-        trained.forward(test.xs[:1, :1])
+        out = np.concatenate(
+            [trained[m].forward(test.xs[:, k : k + 256]) for k in range(0, n, 256)]
+        )
+        trained[m].forward(test.xs[:1, :1])
         runs.append(
             Run(
                 **key,
                 seed=seed,
                 score=_score(out, test.targets, task),
                 steps=len(scores[m]),
-                stopped=bool(done[m]),
+                stopped=len(scores[m]) < budget["steps"] or m not in active,
                 curve=np.array(scores[m]),
                 loss=np.array(losses[m]),
-                trained=trained,
+                trained=trained[m],
             )
         )
     return runs

@@ -169,6 +169,19 @@ class _Layer:
         params = {k: np.stack([m._checked_params()[k] for m in layers]) for k in layers[0].params}
         return layers[0]._copy_with(params, len(layers))
 
+    def take(self, models):
+        """A stacked layer of some of this stack's models (a list of indices), with copies of
+        their weights: e.g. the models still training, once others have finished."""
+        if self.models is None:
+            raise ValueError(f"take: {self!r} is not a stacked layer (see stack)")
+        rows = np.asarray(models)
+        if rows.ndim != 1 or rows.size == 0 or rows.dtype.kind not in "iu":
+            raise TypeError(f"models: expected a non-empty list of indices, got {models!r}")
+        if rows.min() < 0 or rows.max() >= self.models:
+            raise ValueError(f"models: expected indices in [0, {self.models}), got {models!r}")
+        p = self._checked_params()
+        return self._copy_with({k: v[rows].copy() for k, v in p.items()}, int(rows.size))
+
     def unstack(self) -> list:
         """The M layers of a stacked layer, each with a copy of its own weights."""
         if self.models is None:

@@ -715,3 +715,17 @@ def test_an_identity_rnn_starts_with_W_h_the_identity_and_other_inits_are_named(
     )
     with pytest.raises(ValueError, match="recurrent_init: expected one of"):
         RNN(3, 4, recurrent_init="Orthogonal")
+
+
+def test_take_keeps_the_chosen_models_of_a_stack_in_the_order_asked():
+    layers = [LSTM(3, 4, seed=s) for s in range(4)]
+    part = LSTM.stack(layers).take([3, 1])
+    assert part.models == 2
+    for k, s in enumerate([3, 1]):
+        assert all(np.array_equal(part.params[n][k], layers[s].params[n]) for n in part.params)
+    with pytest.raises(ValueError, match=r"indices in \[0, 4\)"):
+        LSTM.stack(layers).take([4])
+    with pytest.raises(TypeError, match="models"):
+        LSTM.stack(layers).take([])
+    with pytest.raises(ValueError, match="not a stacked layer"):
+        layers[0].take([0])

@@ -112,6 +112,25 @@ def test_notebook_is_stored_executed_in_order_without_errors(notebook):
 
 
 @pytest.mark.parametrize("notebook", sorted(BOOK.glob("[0-9]*.ipynb")), ids=lambda p: p.name)
+def test_machine_dependent_cells_are_few_and_their_claims_asserted_in_the_next_cell(notebook):
+    # A cell whose output nbval ignores shows what one machine computed: at most a quarter of a
+    # chapter's code cells, and the next code cell asserts what holds on every machine.
+    nb = json.loads(notebook.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and c["source"]]
+    ignored = [k for k, c in enumerate(code) if "NBVAL_IGNORE_OUTPUT" in "".join(c["source"])]
+    assert 4 * len(ignored) <= len(code), (
+        f"{notebook.name}: {len(ignored)} of {len(code)} code cells ignore their output in nbval "
+        "(at most a quarter may)"
+    )
+    for k in ignored:
+        following = "".join(code[k + 1]["source"]) if k + 1 < len(code) else ""
+        assert "assert" in following, (
+            f"{notebook.name}: code cell {k + 1} ignores its output, and the cell after it "
+            "asserts nothing"
+        )
+
+
+@pytest.mark.parametrize("notebook", sorted(BOOK.glob("[0-9]*.ipynb")), ids=lambda p: p.name)
 def test_every_figure_in_a_notebook_has_alt_text(notebook):
     nb = json.loads(notebook.read_text())
     for index, cell in enumerate(nb["cells"]):
