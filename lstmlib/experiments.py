@@ -452,7 +452,7 @@ def _train_seeds(factory, seeds, batches: Callable, test, budget: dict, key: dic
                 seed=seed,
                 score=_score(out, test.targets, task),
                 steps=len(scores[m]),
-                stopped=len(scores[m]) < budget["steps"] or m not in active,
+                stopped=m not in active,  # it left the stack: it solved its last batches
                 curve=np.array(scores[m]),
                 loss=np.array(losses[m]),
                 trained=trained[m],

@@ -46,8 +46,9 @@ one layer of M independent layers of the same sizes: every array gains a leading
 ``params["W_f"]`` (M, H, n_in), ``xs`` (T, M, B, D), states (M, B, H), ``hs`` (T, M, B, H), and
 every step's product becomes a stacked ``np.matmul`` of M matrices. The arithmetic of each model
 is that of the single layer; only the number of numpy calls changes: M models cost the calls of
-one (at the book's sizes the time goes to numpy's cost per call, so training 8 seeds at once is
-several times faster than one after another). ``unstack()`` gives the M layers back.
+one. Where the time goes to numpy's cost per call that pays (8 seeds at H = 8: about 2x faster
+than one after another, ``benchmarks/bench_lstm.py``); where it goes to arithmetic it does not
+(H = 32: 1.1-1.3x). ``unstack()`` gives the M layers back, ``take`` some of them.
 
 Memory is linear in ``T``: forward keeps ``R``, ``C`` (T+1, B, H; inside ``R`` if peephole),
 ``A`` (T, 4, B, H), ``tanh(c_t)`` (T, B, H) and a copy of ``xs``; backward allocates two
@@ -155,8 +156,7 @@ class _Layer:
         (M, ...). Each model keeps its own weights, gradients and (in an optimizer) its own state.
         Use it to train several seeds as one computation; ``unstack()`` gives them back.
         """
-        layers = list(layers) if not isinstance(layers, _Layer) else layers
-        if not isinstance(layers, list) or not layers:
+        if isinstance(layers, _Layer) or not isinstance(layers, (list, tuple)) or not layers:
             raise TypeError(f"layers: expected a non-empty list of {cls.__name__} layers")
         for k, m in enumerate(layers):
             if type(m) is not cls or m.models is not None:
@@ -292,9 +292,7 @@ class LSTM(_Layer):
         n_in = (2 * H if self.peephole else H) + D
         params = initial_valve_params(rng, H, n_in, forget_bias=self.forget_bias, dtype=self.dtype)
         # grads live in two fused buffers, one row block per valve (order _FUSED_ORDER)
-        self._gW = np.zeros((4 * H, n_in), self.dtype)
-        self._gb = np.zeros(4 * H, self.dtype)
-        self._set_params(params, self._grad_views())
+        self._set_params(params, self._new_grads(params))
         #: After ``forward``: read-only views ``"f", "i", "g", "o", "c"``, each (T, B, H).
         self.gates: dict[str, np.ndarray] = {}
 
