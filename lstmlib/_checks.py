@@ -393,3 +393,18 @@ def check_called(name: str, cache, first: str = "forward") -> None:
         raise RuntimeError(
             f"{name}: call {first} first: {name} uses the values that {first} stores"
         )
+
+
+def check_ids(name: str, ids, V: int | None = None, *, ndim: int | None = None) -> np.ndarray:
+    """Character (or class) indices: an integer array (or list) with values in ``[0, V)``;
+    returned as int64. Floats, bools and out-of-range values are refused."""
+    arr = np.asarray(ids)
+    if arr.dtype.kind not in "iu" and not (arr.size == 0 and arr.dtype == np.float64):
+        raise TypeError(f"{name}: expected integer indices, got dtype {arr.dtype}")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name}: expected {_ndim_text(ndim)}, got shape {arr.shape}")
+    if V is not None and arr.size and (arr.min() < 0 or arr.max() >= V):
+        raise ValueError(
+            f"{name}: expected indices in [0, {V}), got values {arr.min()}..{arr.max()}"
+        )
+    return arr.astype(np.int64, copy=False)
