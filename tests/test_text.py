@@ -69,7 +69,7 @@ def test_structure_marks_strings_comments_brackets_columns_and_indents():
     s = python_structure(src)
     assert sorted(s) == sorted(STRUCTURE_PROPERTIES)
     at = {k: v for k, v in s.items()}
-    i = src.index('b(')
+    i = src.index("b(")
     assert at["in_string"][i] and at["in_string"][i + 1] and not at["in_string"][i - 1]  # quote
     assert at["bracket_depth"][i + 1] == 1  # the "(" inside the string does not count
     assert at["bracket_depth"][src.index("a")] == 1 and at["bracket_depth"][src.index("f")] == 0
