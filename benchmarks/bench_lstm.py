@@ -18,7 +18,8 @@ numpy is imported (the only reliable way to fix BLAS's thread count), and there:
 * times ``lstmlib.LSTM(peephole=False)`` (the standard LSTM, as torch.nn.LSTM),
   ``lstmlib.LSTM(peephole=True)`` (the source's unit) and ``lstmlib.naive.NaiveLSTM``
   (``peephole=False``: the equations as written, a product per valve per step), and
-  ``torch.nn.LSTM`` if torch is importable (``torch.set_num_threads`` set to match), for
+  ``torch.nn.LSTM`` if torch is importable (``torch.set_num_threads`` set to match), and next
+  to them ``lstmlib.GRU`` (and ``torch.nn.GRU``; forward ``2 T B 3H (D + H)`` flops), for
   ``(T, B, D, H)`` in (100, 1, 32, 32), (100, 32, 64, 128), (50, 64, 256, 256),
   (20, 128, 512, 512): the median of several repeats after warm-up, in ms (all of a shape's
   calls timed in interleaved rounds, so that a change in the machine's load hits them alike),
@@ -79,6 +80,8 @@ IMPLEMENTATIONS = {  # key -> label in the table
     "peephole": "lstmlib.LSTM(peephole=True)",
     "naive": "naive.NaiveLSTM(peephole=False)",
     "torch": "torch.nn.LSTM",
+    "gru": "lstmlib.GRU",
+    "torch_gru": "torch.nn.GRU",
 }
 PEAK_FRACTION = 0.65  # of the matrix-product peak, forward+backward, the two largest shapes
 NAIVE_SPEEDUP = 3.0  # at least this much faster than the naive version at the smallest shape
@@ -174,10 +177,11 @@ def _lstmlib_calls(layer, xs) -> tuple:
     return (lambda: layer.forward(xs)), forward_backward
 
 
-def _torch_calls(torch, T, B, D, H) -> tuple:
-    """The same two calls for torch.nn.LSTM (float32, time-major like lstmlib)."""
+def _torch_calls(torch, T, B, D, H, module: str = "LSTM") -> tuple:
+    """The same two calls for torch.nn.LSTM (or ``module="GRU"``: torch.nn.GRU), float32,
+    time-major like lstmlib."""
     torch.manual_seed(0)
-    lstm = torch.nn.LSTM(D, H)
+    lstm = getattr(torch.nn, module)(D, H)
     x = torch.randn(T, B, D, requires_grad=True)  # so that backward computes dx, as lstmlib does
     dout = torch.ones(T, B, H)
 
@@ -198,7 +202,7 @@ def worker(threads: int, quick: bool) -> dict:
     sys.path.insert(0, str(REPO))  # lstmlib from this checkout, installed or not
     import numpy as np
 
-    from lstmlib import LSTM
+    from lstmlib import GRU, LSTM
     from lstmlib.naive import NaiveLSTM, matmul_flops
 
     try:
@@ -228,11 +232,18 @@ def worker(threads: int, quick: bool) -> dict:
             layer = cls(D, H, peephole=peephole, seed=0, dtype=np.float32)
             fns[key, "forward"], fns[key, "forward_backward"] = _lstmlib_calls(layer, xs)
             flops[key] = matmul_flops(T, B, D, H, peephole=peephole)
+        gru = GRU(D, H, seed=0, dtype=np.float32)
+        fns["gru", "forward"], fns["gru", "forward_backward"] = _lstmlib_calls(gru, xs)
+        flops["gru"] = 2 * T * B * 3 * H * (D + H)  # the forward's matrix products
         if torch is not None:
             fns["torch", "forward"], fns["torch", "forward_backward"] = _torch_calls(
                 torch, T, B, D, H
             )
             flops["torch"] = matmul_flops(T, B, D, H, peephole=False)
+            fns["torch_gru", "forward"], fns["torch_gru", "forward_backward"] = _torch_calls(
+                torch, T, B, D, H, "GRU"
+            )
+            flops["torch_gru"] = flops["gru"]
         fns["peak", ""] = peak_call
         fns["step", ""], step_flops = _product(B, H, 4 * H)
         timed = _interleaved(fns, budget=budget, min_repeats=min_repeats)
@@ -336,9 +347,10 @@ def print_table(res: dict) -> None:
                 w = 9 if which == "forward" else 11
                 cells.append(f"{e[which] * 1e3:{w}.2f} {g:8.1f} {g / row['peak_gflops']:5.0%}")
             ratio = ""
-            if torch_row is not None and key != "torch":
-                r = [e[w] / torch_row[w] for w in ("forward", "forward_backward")]
-                b = [e["best"][w] / torch_row["best"][w] for w in ("forward", "forward_backward")]
+            ref = row.get("torch_gru") if key == "gru" else torch_row  # GRU against torch's GRU
+            if ref is not None and key not in ("torch", "torch_gru"):
+                r = [e[w] / ref[w] for w in ("forward", "forward_backward")]
+                b = [e["best"][w] / ref["best"][w] for w in ("forward", "forward_backward")]
                 ratio = f"{r[0]:.2f}x, {r[1]:.2f}x (best {b[0]:.2f}x, {b[1]:.2f}x)"
             print(f"{shape:>19}  {label:32} {cells[0]} {cells[1]}  {ratio:>36}")
             shape = ""

@@ -6,12 +6,14 @@
 Adding a module: append its import and ``__all__ += [...]`` with its public names.
 """
 
+from ._version import __version__  # noqa: F401  (not in __all__: a module attribute, not an API)
 from .activations import sigmoid, sigmoid_derivative, tanh, tanh_derivative
 from .layers import LSTM, RNN, Linear
 from .unit import (
     combine,
     forget_valve,
     lstm_unit,
+    lstm_unit_backward,
     memory_pipe,
     new_memory_valve,
     output_state,
@@ -25,6 +27,7 @@ __all__ = [
     "combine",
     "forget_valve",
     "lstm_unit",
+    "lstm_unit_backward",
     "memory_pipe",
     "new_memory_valve",
     "output_state",
@@ -63,3 +66,9 @@ __all__ += ["SOLVED_TOLERANCE", "AddingProblem", "FluentLanguage", "adding_probl
 __all__ += ["fluent_language", "solved"]
 __all__ += ["SGD", "Adam", "History", "SequenceModel", "clip_grad_norm", "evaluate", "fit"]
 __all__ += ["mean_squared_error", "softmax_cross_entropy"]
+
+from .compose import Bidirectional, Stack, from_torch  # noqa: E402
+from .gru import GRU, candidate_memory, gru_unit, reset_valve, update_valve  # noqa: E402
+
+__all__ += ["GRU", "Bidirectional", "Stack", "from_torch"]
+__all__ += ["candidate_memory", "gru_unit", "reset_valve", "update_valve"]

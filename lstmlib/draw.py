@@ -958,3 +958,228 @@ def plot_memory_decay(
     if legend:
         ax.legend(loc=legend)
     return ax
+
+
+# --------------------------------------------------------------------------------------------------
+# The GRU's diagram (chapter 18): the same pipes, valves and colours
+# --------------------------------------------------------------------------------------------------
+
+#: The parts :func:`draw_gru` can highlight.
+GRU_PARTS: tuple[str, ...] = ("memory_pipe", "update_valve", "reset_valve", "candidate")
+
+#: The numbers :func:`draw_gru` can write on the diagram (``values=``).
+GRU_VALUE_KEYS: tuple[str, ...] = ("h_prev", "x", "r", "z", "n", "h")
+
+#: The GRU's quantities in the colours of the LSTM's that play their role: the memory (here the
+#: output too) blue, the update valve the forget valve's vermillion, its complement ``1 - z_t``
+#: the new memory valve's green, the candidate ``n_t`` the candidate's orange; the reset valve,
+#: which the LSTM does not have, takes the reddish purple the GRU's missing output valve frees.
+GRU_COLORS: dict[str, str] = {
+    "h": COLORS["c"],
+    "z": COLORS["f"],
+    "1-z": COLORS["i"],
+    "n": COLORS["g"],
+    "r": COLORS["o"],
+    "x": COLORS["x"],
+}
+
+_X_Z, _X_ONE_MINUS = _X_F, 5.3  # update valve; its complement 1 - z on the way to the new memory
+_X_N, _X_N_X, _X_N_H = _X_G, 7.45, 8.05  # candidate; its taps for x_t and the reset h-share
+_X_R = 9.75  # reset valve
+_Y_RESET = 1.85  # the reset product r * (W_nh h + b_hn), between the bus and the candidate
+_X_H_DOWN = 1.85  # where h_(t-1) leaves the pipe for the valves
+
+
+def draw_gru(
+    highlight: str | None = None,
+    *,
+    values: Mapping[str, float] | None = None,
+    ax=None,
+) -> Figure:
+    """Draw the GRU as pipes and valves, in the style of :func:`draw_unit`.
+
+    The memory pipe carries ``h_{t-1}`` to ``h_t`` (in the GRU the memory *is* the output). The
+    update valve ``z_t`` multiplies the old memory (the forget valve's place); ``1 - z_t`` lets
+    the candidate ``n_t`` in (the new memory valve's place); the reset valve ``r_t`` multiplies
+    the old memory's share of the candidate. ``highlight``: None or one of :data:`GRU_PARTS`.
+    ``values``: numbers to write on it, keys from :data:`GRU_VALUE_KEYS` (rounded to 2
+    decimals). ``ax``: draw into this axes. Returns the figure (closed in pyplot), as
+    :func:`draw_unit`; each artist's gid lists its part(s), e.g. ``"lstm-reset_valve"``.
+    """
+    _check_choice("highlight", highlight, GRU_PARTS, allow_none=True)
+    vals = _check_gru_values(values)
+    if ax is None:
+        fig = _figure((7.0, 7.0 * _H / _W), layout="none")
+        ax = fig.add_axes((0, 0, 1, 1))
+    else:
+        fig = ax.figure
+    ax.set_xlim(0, _W)
+    ax.set_ylim(0, _H)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    d = _Canvas(ax, highlight)
+    col_h, col_z, col_1z, col_n, col_r = (GRU_COLORS[k] for k in ("h", "z", "1-z", "n", "r"))
+    col_x = "#4D4D4D"
+
+    bx0, by0, bx1, by1 = _BODY
+    body = FancyBboxPatch((bx0, by0), bx1 - bx0, by1 - by0, facecolor="#FAFAFA",
+                          boxstyle="round,pad=0,rounding_size=0.35", edgecolor="#D0D0D0",
+                          linewidth=1.0, zorder=0.2)  # fmt: skip
+    ax.add_patch(body)
+    body.set_gid("lstm-body")
+    top = _PIPE_Y + 0.45
+    d.glow("memory_pipe", col_h, 0.05, _PIPE_Y - 0.45, _W - 0.05, _PIPE_Y + 0.75)
+    d.glow("update_valve", col_z, _X_Z - 0.62, _GATE_Y - 0.5, _X_NEW + 0.45, top)
+    d.glow("candidate", col_n, _X_N_X - 0.3, _Y_RESET - 0.45, _X_N + 0.62, _MID_Y + 0.45)
+    d.glow("reset_valve", col_r, _X_N_H - 0.4, _Y_RESET - 0.45, _X_R + 0.62, _GATE_Y + 0.45)
+
+    # The memory pipe, h_(t-1) to h_t ----------------------------------------------------------
+    pc = d.color("memory_pipe", col_h)
+    band = FancyBboxPatch((_PIPE_X0, _PIPE_Y - _PIPE_R), _PIPE_X1 - _PIPE_X0 - 0.25, 2 * _PIPE_R,
+                          boxstyle="round,pad=0,rounding_size=0.06", facecolor=_tint(pc, 0.22),
+                          edgecolor=pc, linewidth=d.lw("memory_pipe", 1.3), zorder=3)  # fmt: skip
+    ax.add_patch(band)
+    d._tag(band, "memory_pipe")
+    head = FancyArrowPatch((_PIPE_X1 - 0.3, _PIPE_Y), (_PIPE_X1 + 0.12, _PIPE_Y),
+                           arrowstyle="simple,head_length=0.9,head_width=1.35,tail_width=0.01",
+                           mutation_scale=14, facecolor=pc, edgecolor=pc, linewidth=0.5,
+                           zorder=3.1)  # fmt: skip
+    ax.add_patch(head)
+    d._tag(head, "memory_pipe")
+    d.text("memory_pipe", (_PIPE_X0 - 0.12, _PIPE_Y), r"$h_{t-1}$", color=col_h, size=11,
+           ha="right", va="center")  # fmt: skip
+    d.text("memory_pipe", (_PIPE_X1 + 0.2, _PIPE_Y), r"$h_t$", color=col_h, size=11, ha="left",
+           va="center")  # fmt: skip
+    d.text("memory_pipe", (_X_MEM_LABEL, _LABEL_Y), "memory pipe\n(hidden state) $h_t$",
+           color=col_h, size=9, ha="center", va="bottom", linespacing=1.25)  # fmt: skip
+
+    # The inputs: the old memory h_(t-1) down to the bus, x_t up to it ---------------------------
+    d.dot("memory_pipe", col_h, (_X_H_DOWN, _PIPE_Y), r=0.09)
+    d.wire("inputs", col_h, [(_X_H_DOWN, _PIPE_Y), (_X_H_DOWN, _BUS_Y)], arrow=False, z=2.5)
+    d.wire("inputs", col_x, [(_X_H_DOWN, _BUS_Y), (_X_R, _BUS_Y)], arrow=False)
+    d.text("inputs", (_X_IN, 0.02), r"$x_t$", color="#222222", size=11, ha="center", va="bottom")
+    d.wire("inputs", col_x, [(_X_IN, 0.42), (_X_IN, _BUS_Y)], arrow=False)
+    for xg in (_X_H_DOWN, _X_IN, _X_Z, _X_N_X, _X_N_H, _X_R):
+        d.dot("inputs", col_x, (xg, _BUS_Y))
+    d.text("inputs", (0.5 * (_X_Z + _X_R), _BUS_Y - 0.12),
+           r"the valves see $[h_{t-1},\, x_t]$; the candidate sees $x_t$, and $h_{t-1}$ "
+           r"through $r_t$",
+           color="#555555", size=8, ha="center", va="top", weight="normal")  # fmt: skip
+    top_of_bus = _GATE_Y - _BOX_H / 2
+
+    # Update valve: z_t multiplies the old memory; 1 - z_t lets the candidate in --------------
+    d.wire("update_valve", col_x, [(_X_Z, _BUS_Y), (_X_Z, top_of_bus)])
+    d.box("update_valve", col_z, (_X_Z, _GATE_Y), r"$\sigma$")
+    d.wire("update_valve", col_z, [(_X_Z, _GATE_Y + _BOX_H / 2), (_X_Z, _PIPE_Y - _R_OP)])
+    d.op("update_valve", col_z, (_X_Z, _PIPE_Y), "x")
+    d.text("update_valve", (_X_Z - 0.12, _MID_Y - 0.05), r"$z_t$", color=col_z, size=11,
+           ha="right", va="center")  # fmt: skip
+    d.dot("update_valve", col_z, (_X_Z, _MID_Y))
+    d.wire("update_valve", col_z, [(_X_Z, _MID_Y), (_X_ONE_MINUS - 0.33, _MID_Y)])
+    d.box("update_valve", col_1z, (_X_ONE_MINUS, _MID_Y), r"$1-$", w=0.66)
+    d.wire("update_valve", col_1z, [(_X_ONE_MINUS + 0.33, _MID_Y), (_X_NEW - _R_OP, _MID_Y)])
+    d.text("update_valve", (_X_ONE_MINUS + 0.55, _MID_Y + 0.1), r"$1 - z_t$", color=col_1z,
+           size=9.5, ha="left", va="bottom")  # fmt: skip
+    d.op(("update_valve", "candidate"), col_1z, (_X_NEW, _MID_Y), "x")
+    d.wire(
+        ("update_valve", "candidate"), col_1z, [(_X_NEW, _MID_Y + _R_OP), (_X_NEW, _PIPE_Y - _R_OP)]
+    )
+    d.op(("update_valve", "candidate"), col_1z, (_X_NEW, _PIPE_Y), "+")
+    d.text("update_valve", (0.5 * (_X_Z + _X_NEW), _LABEL_Y),
+           "update valve (update gate) $z_t$:\nkeeps $z_t$ of the memory, lets in "
+           "$1 - z_t$ of $n_t$",
+           color=col_z, size=9, ha="center", va="bottom", linespacing=1.25)  # fmt: skip
+
+    # Candidate n_t = tanh(W_nx x + b_n + r * (W_nh h + b_hn)) ---------------------------------
+    d.wire("candidate", col_x, [(_X_N_X, _BUS_Y), (_X_N_X, top_of_bus)])
+    d.box("candidate", col_n, (_X_N, _GATE_Y), r"$\tanh$")
+    d.wire(
+        "candidate", col_n, [(_X_N, _GATE_Y + _BOX_H / 2), (_X_N, _MID_Y), (_X_NEW + _R_OP, _MID_Y)]
+    )
+    d.text("candidate", (_X_N + 0.35, _MID_Y + 0.12), "candidate\n$n_t$", color=col_n, size=9,
+           ha="left", va="bottom", linespacing=1.15)  # fmt: skip
+
+    # Reset valve: r_t multiplies the old memory's share of the candidate ----------------------
+    d.wire(("reset_valve", "candidate"), col_x, [(_X_N_H, _BUS_Y), (_X_N_H, _Y_RESET - _R_OP)])
+    d.op("reset_valve", col_r, (_X_N_H, _Y_RESET), "x")
+    d.wire(("reset_valve", "candidate"), col_r, [(_X_N_H, _Y_RESET + _R_OP), (_X_N_H, top_of_bus)])
+    d.wire("reset_valve", col_x, [(_X_R, _BUS_Y), (_X_R, top_of_bus)])
+    d.box("reset_valve", col_r, (_X_R, _GATE_Y), r"$\sigma$")
+    x_turn = 0.5 * (_X_N_H + _X_R)
+    d.wire("reset_valve", col_r, [(_X_R - _BOX_W / 2, _GATE_Y), (x_turn, _GATE_Y),
+                                  (x_turn, _Y_RESET), (_X_N_H + _R_OP, _Y_RESET)])  # fmt: skip
+    d.text("reset_valve", (x_turn + 0.1, _GATE_Y + 0.12), r"$r_t$", color=col_r, size=11,
+           ha="left", va="bottom")  # fmt: skip
+    d.text("reset_valve", (_X_R + 0.55, _GATE_Y), "reset valve\n(reset gate) $r_t$", color=col_r,
+           size=9, ha="left", va="center", linespacing=1.25)  # fmt: skip
+
+    spots = {
+        "h_prev": ("memory_pipe", col_h, (_PIPE_X0 - 0.45, _PIPE_Y - 0.55), {}),
+        "x": ("inputs", col_x, (_X_IN + 0.42, 0.2), {"ha": "left"}),
+        "z": ("update_valve", col_z, (_X_Z - 0.14, _MID_Y - 0.5), {"ha": "right"}),
+        "n": ("candidate", col_n, (_X_N + 0.14, _MID_Y - 0.95), {"ha": "left"}),
+        "r": ("reset_valve", col_r, (x_turn + 0.1, _Y_RESET - 0.05), {"ha": "left"}),
+        "h": ("memory_pipe", col_h, (_PIPE_X1 + 0.45, _PIPE_Y - 0.55), {}),
+    }
+    for key, v in vals.items():
+        part, col, xy, kw = spots[key]
+        d.value(part, col, xy, v, **{"ha": "center", "va": "center", **kw})
+    return fig
+
+
+def _check_gru_values(values) -> dict[str, float]:
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise TypeError(f"values: expected a dict like {{'z': 0.9}}, got {type(values).__name__}")
+    unknown = [k for k in values if k not in GRU_VALUE_KEYS]
+    if unknown:
+        allowed = ", ".join(repr(k) for k in GRU_VALUE_KEYS)
+        raise ValueError(f"values: unknown key(s) {unknown!r}; the allowed names are {allowed}")
+    return {k: _scalar(f"values[{k!r}]", values[k]) for k in GRU_VALUE_KEYS if k in values}
+
+
+_GRU_WHOLE = (
+    "The memory pipe carries the old memory h(t-1) from left to right and leaves as h(t), which "
+    "is also the unit's output. On the pipe, the update valve (update gate z(t), a sigmoid) "
+    "multiplies the old memory, and its complement 1 - z(t) multiplies the candidate n(t) (a "
+    "tanh) before it is added (+) into the pipe. The old memory also drops down to a bus at the "
+    "bottom, which, with the input x(t), feeds the update valve and the reset valve (reset gate "
+    "r(t), a sigmoid). The candidate sees x(t) directly and the old memory's share only through a "
+    "multiplication by r(t)."
+)
+_GRU_FOCUS = {
+    None: "",
+    "memory_pipe": " Highlighted: the memory pipe across the top, from h(t-1) to h(t); everything "
+    "else is greyed out.",
+    "update_valve": " Highlighted: the update valve, a sigmoid box whose output z(t) multiplies "
+    "the memory on the pipe and, through a 1 - z(t) box, the candidate on its way in; everything "
+    "else is greyed out.",
+    "reset_valve": " Highlighted: the reset valve, a sigmoid box at the right whose output r(t) "
+    "multiplies the old memory's share of the candidate below the candidate's tanh box; everything "
+    "else is greyed out.",
+    "candidate": " Highlighted: the candidate n(t), a tanh box fed by x(t) and by the reset old "
+    "memory, whose output goes through the 1 - z(t) multiplication into the pipe; everything else "
+    "is greyed out.",
+}
+_GRU_VALUE_NAMES = {"h_prev": "h(t-1)", "x": "x(t)", "r": "r(t)", "z": "z(t)", "n": "n(t)",
+                    "h": "h(t)"}  # fmt: skip
+
+
+def gru_alt_text(highlight: str | None = None, *, values: Mapping[str, float] | None = None) -> str:
+    """Alt text for ``draw_gru(highlight, values=values)``, in plain words (no LaTeX)."""
+    _check_choice("highlight", highlight, GRU_PARTS, allow_none=True)
+    vals = _check_gru_values(values)
+    head = "Diagram of the GRU drawn as pipes and valves"
+    if highlight is not None:
+        head += ", " + highlight.replace("_", " ") + " highlighted"
+    text = head + ". " + _GRU_WHOLE + _GRU_FOCUS[highlight]
+    if vals:
+        text += " Numbers of the worked example written on the diagram: " + ", ".join(
+            f"{_GRU_VALUE_NAMES[k]} = {_fmt(v)}" for k, v in vals.items()
+        )
+        text += "."
+    return text
+
+
+__all__ += ["GRU_COLORS", "GRU_PARTS", "GRU_VALUE_KEYS", "draw_gru", "gru_alt_text"]

@@ -304,3 +304,46 @@ def test_plot_memory_decay_draws_f_to_the_power_t(ax):
 def test_plot_memory_decay_refuses_a_forget_value_outside_zero_one(ax, bad):
     with pytest.raises(ValueError, match="forget"):
         draw.plot_memory_decay(ax, bad)
+
+
+# --- the GRU's diagram (chapter 18) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("part", draw.GRU_PARTS)
+def test_the_gru_diagram_colours_the_highlighted_part_and_greys_the_rest(part):
+    fig = draw.draw_gru(part)
+    assert all(m.canvas.figure is not fig for m in Gcf.get_all_fig_managers())
+    FigureCanvasAgg(fig).draw()
+    mine = [a for a in _tagged(fig) if part in _parts_of(a)]
+    others = [a for a in _tagged(fig) if _parts_of(a) and part not in _parts_of(a)]
+    others = [a for a in others if not any(p.startswith("glow-") for p in _parts_of(a))]
+    assert len([a for a in mine if any(_saturation(c) > 0.25 for c in _colours(a))]) >= 3
+    assert all(_saturation(c) < 0.02 for a in others for c in _colours(a))
+    assert any(f"glow-{part}" in _parts_of(a) for a in fig.axes[0].patches)
+
+
+def test_the_gru_diagram_uses_the_colours_of_the_lstm_parts_that_play_the_same_role():
+    assert draw.GRU_COLORS["h"] == draw.COLORS["c"] and draw.GRU_COLORS["z"] == draw.COLORS["f"]
+    assert draw.GRU_COLORS["1-z"] == draw.COLORS["i"] and draw.GRU_COLORS["n"] == draw.COLORS["g"]
+    fig = draw.draw_gru()
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for name in ("update valve (update gate)", "reset valve\n(reset gate)", "candidate"):
+        assert name in texts
+
+
+def test_the_gru_diagram_writes_the_numbers_and_its_alt_text_names_them():
+    values = {"h_prev": 2.0, "z": 0.75, "r": 0.5, "n": 0.8, "h": 1.7}
+    fig = draw.draw_gru(values=values)
+    shown = {t.get_text() for t in fig.axes[0].texts if t.get_gid() and "value-" in t.get_gid()}
+    assert shown == {"2.00", "0.75", "0.50", "0.80", "1.70"}
+    alt = draw.gru_alt_text("reset_valve", values=values)
+    assert "reset valve highlighted" in alt and "z(t) = 0.75" in alt and "$" not in alt
+
+
+def test_the_gru_diagram_refuses_unknown_parts_and_values():
+    with pytest.raises(ValueError, match="highlight: expected None or one of 'memory_pipe'"):
+        draw.draw_gru("forget_valve")
+    with pytest.raises(ValueError, match="unknown key"):
+        draw.draw_gru(values={"f": 0.5})
+    with pytest.raises(TypeError, match="values: expected a dict"):
+        draw.gru_alt_text(values=[0.5])

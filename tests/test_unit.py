@@ -10,11 +10,14 @@ from lstmlib import (
     combine,
     forget_valve,
     lstm_unit,
+    lstm_unit_backward,
     memory_pipe,
     new_memory_valve,
     output_state,
     output_valve,
 )
+from lstmlib.unit import UnitCache
+from tests.gradcheck import numerical_gradient, relative_error
 
 LN2, LN3 = math.log(2), math.log(3)  # sigmoid(ln 3) = 3/4, tanh(ln 2) = 3/5, tanh(ln 3) = 4/5
 
@@ -264,5 +267,163 @@ BAD_UNIT_CALLS = {
 @pytest.mark.parametrize("case", list(BAD_UNIT_CALLS))
 def test_bad_input_to_the_unit_gets_a_clear_error(case):
     call, error, match = BAD_UNIT_CALLS[case]
+    with pytest.raises(error, match=match):
+        call()
+
+
+# --- backward, one step: lstm_unit_backward ----------------------------------------------------
+
+
+def _caches_over_sequence(params, xs, h0, c0):
+    h, c, caches = h0, c0, []
+    for x in xs:
+        h, c, cache = lstm_unit(c, h, x, params, return_cache=True)
+        caches.append(cache)
+    return caches
+
+
+def _unit_backward_over_sequence(caches, dhs, dh_T, dc_T):
+    """Backpropagation through time with the unit: the loop of lstm_unit_backward's docstring."""
+    dh_next, dc_next = dh_T, dc_T
+    grads, dxs = None, [None] * len(caches)
+    for t in reversed(range(len(caches))):
+        dc_next, dh_next, dxs[t], d = lstm_unit_backward(dhs[t] + dh_next, dc_next, caches[t])
+        grads = d if grads is None else {k: grads[k] + d[k] for k in grads}
+    return np.array(dxs), dh_next, dc_next, grads
+
+
+def test_return_cache_keeps_the_default_return_and_adds_the_cache():
+    rng = np.random.default_rng(0)
+    m = LSTM(3, 4, seed=0)
+    c, h, x = rng.standard_normal(4), rng.standard_normal(4), rng.standard_normal(3)
+    plain = lstm_unit(c, h, x, m.params)
+    h2, c2, cache = lstm_unit(c, h, x, m.params, return_cache=True)
+    assert len(plain) == 2 and isinstance(cache, UnitCache)
+    np.testing.assert_array_equal(plain[0], h2)
+    np.testing.assert_array_equal(plain[1], c2)
+    assert cache.peephole and cache.combined.shape == (11,)
+    np.testing.assert_array_equal(cache.c, c2)
+    np.testing.assert_array_equal(cache.prev_c, c)
+    np.testing.assert_array_equal(cache.f, forget_valve(cache.combined, m.params))
+
+
+@pytest.mark.parametrize("peephole", [True, False], ids=["peephole", "standard"])
+def test_lstm_unit_backward_step_by_step_equals_the_fused_layers_backward(peephole):
+    # The specification of the layer's backward: to 1e-12 in float64, every output and gradient,
+    # from a non-zero initial state and with a gradient arriving at the final state.
+    rng = np.random.default_rng(11)
+    T, B, D, H = 7, 3, 2, 4
+    m = LSTM(D, H, peephole=peephole, seed=12)
+    xs, dhs = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, H))
+    h0, c0, dh_T, dc_T = rng.standard_normal((4, B, H))
+    m.forward(xs, state=(h0, c0))
+    dxs, (dh0, dc0) = m.backward(dhs, dstate=(dh_T, dc_T))
+    caches = _caches_over_sequence(m.params, xs, h0, c0)
+    unit_dxs, unit_dh0, unit_dc0, unit_grads = _unit_backward_over_sequence(caches, dhs, dh_T, dc_T)
+    np.testing.assert_allclose(unit_dxs, dxs, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(unit_dh0, dh0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(unit_dc0, dc0, rtol=0, atol=1e-12)
+    assert list(unit_grads) == list(m.grads)
+    for k in m.grads:
+        assert unit_grads[k].shape == m.grads[k].shape, k
+        np.testing.assert_allclose(unit_grads[k], m.grads[k], rtol=0, atol=1e-12, err_msg=k)
+
+
+@pytest.mark.parametrize("peephole", [True, False], ids=["peephole", "standard"])
+def test_lstm_unit_backward_on_single_vectors_equals_the_layer_with_one_sequence(peephole):
+    rng = np.random.default_rng(13)
+    T, D, H = 5, 3, 2
+    m = LSTM(D, H, peephole=peephole, seed=14)
+    xs, dhs = rng.standard_normal((T, D)), rng.standard_normal((T, H))
+    m.forward(xs[:, None, :])
+    dxs, (dh0, dc0) = m.backward(dhs[:, None, :])
+    caches = _caches_over_sequence(m.params, xs, np.zeros(H), np.zeros(H))
+    unit_dxs, unit_dh0, unit_dc0, unit_grads = _unit_backward_over_sequence(caches, dhs, 0.0, None)
+    assert unit_dxs.shape == (T, D) and unit_dc0.shape == (H,)
+    np.testing.assert_allclose(unit_dxs, dxs[:, 0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(unit_dh0, dh0[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(unit_dc0, dc0[0], rtol=0, atol=1e-12)
+    for k in m.grads:
+        np.testing.assert_allclose(unit_grads[k], m.grads[k], rtol=0, atol=1e-12, err_msg=k)
+
+
+@pytest.mark.parametrize("peephole", [True, False], ids=["peephole", "standard"])
+def test_lstm_unit_backward_agrees_with_finite_differences(peephole):
+    # L = sum(gh * h_t) + sum(gc * c_t): dL/dh_t = gh and dL/dc_t = gc, the most general
+    # gradient one step can receive. Weights larger than at initialisation, so every term counts.
+    rng = np.random.default_rng(15)
+    B, D, H = 2, 3, 4
+    params = {
+        k: rng.standard_normal(v.shape) for k, v in LSTM(D, H, peephole=peephole).params.items()
+    }
+    c, h, x = rng.standard_normal((B, H)), rng.standard_normal((B, H)), rng.standard_normal((B, D))
+    gh, gc = rng.standard_normal((2, B, H))
+
+    def loss():
+        h_t, c_t = lstm_unit(c, h, x, params)
+        return float(np.sum(gh * h_t) + np.sum(gc * c_t))
+
+    _, _, cache = lstm_unit(c, h, x, params, return_cache=True)
+    dc_prev, dh_prev, dx, dparams = lstm_unit_backward(gh, gc, cache)
+    for name, analytic, arr in [("c", dc_prev, c), ("h", dh_prev, h), ("x", dx, x)] + [
+        (k, dparams[k], params[k]) for k in params
+    ]:
+        assert analytic.shape == arr.shape, name
+        assert relative_error(analytic, numerical_gradient(loss, arr)) < 1e-8, name
+
+
+def test_lstm_unit_backward_standard_unit_carries_the_memory_through_the_forget_valve_only():
+    # Without peepholes, dL/dc_{t-1} is exactly the pipe's path: dL/dc_t * f_t (chapter 9).
+    rng = np.random.default_rng(16)
+    m = LSTM(3, 4, peephole=False, seed=0)
+    _, _, cache = lstm_unit(*rng.standard_normal((2, 4)), rng.standard_normal(3), m.params,
+                            return_cache=True)  # fmt: skip
+    dc = rng.standard_normal(4)
+    dc_prev, _, _, _ = lstm_unit_backward(None, dc, cache)
+    np.testing.assert_array_equal(dc_prev, dc * cache.f)
+
+
+def test_lstm_unit_backward_keeps_float32():
+    m = LSTM(3, 4, seed=0, dtype=np.float32)
+    z = np.zeros(4, np.float32)
+    _, _, cache = lstm_unit(z, z, np.ones(3, np.float32), m.params, return_cache=True)
+    out = lstm_unit_backward(np.ones(4, np.float32), None, cache)
+    assert all(a.dtype == np.float32 for a in out[:3])
+    assert all(v.dtype == np.float32 for v in out[3].values())
+
+
+_, _, CACHE = lstm_unit(V4, V4, V3, P, return_cache=True)
+BAD_BACKWARD_CALLS = {
+    "return_cache not a bool": (
+        lambda: lstm_unit(V4, V4, V3, P, return_cache="yes"),
+        TypeError,
+        r"^return_cache: expected True or False, got str 'yes'",
+    ),
+    "cache not a UnitCache": (
+        lambda: lstm_unit_backward(V4, V4, (V4, V4)),
+        TypeError,
+        r"^cache: expected the UnitCache of lstm_unit\(\.\.\., return_cache=True\), got tuple",
+    ),
+    "dh of another shape": (
+        lambda: lstm_unit_backward(np.zeros((2, 4)), V4, CACHE),
+        ValueError,
+        r"^dh: expected shape \(4,\) \(that of the step's h\), got \(2, 4\)",
+    ),
+    "dc of another dtype": (
+        lambda: lstm_unit_backward(V4, np.zeros(4, np.float32), CACHE),
+        TypeError,
+        r"^dc: expected dtype float64 \(that of the step's c\), got float32",
+    ),
+    "NaN in dh": (
+        lambda: lstm_unit_backward(np.array([0, 0, np.inf, 0]), None, CACHE),
+        ValueError,
+        r"^dh: expected finite numbers, got 1 NaN or inf value\(s\), the first at index \(2,\)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_BACKWARD_CALLS))
+def test_bad_input_to_the_backward_step_gets_a_clear_error(case):
+    call, error, match = BAD_BACKWARD_CALLS[case]
     with pytest.raises(error, match=match):
         call()
