@@ -28,11 +28,12 @@ export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: help book test lab serve notebooks weights lint unit-tests notebook-tests \
+.PHONY: help book pdf test lab serve notebooks weights lint unit-tests notebook-tests \
 	notebook-tests-other-machine build-tests browser-tests clean
 
 help:
 	@echo "make book       build the HTML book into $(BUILD_DIR) (installs what it needs)"
+	@echo "make pdf        the whole book as one PDF, $(PDF) (builds the book first if needed)"
 	@echo "make test       every check: lint, library tests, notebooks (nbval), book build, browser"
 	@echo "make lab        JupyterLab on the notebooks, widgets working"
 	@echo "make serve      serve the built book on http://127.0.0.1:$(PORT)"
@@ -59,6 +60,14 @@ book: $(ENV_DIR)/.book-installed
 	$(ENV_DIR)/bin/jupyter-book build . --builder html --all -W -n --keep-going
 	@echo "The book is in $(BUILD_DIR): open $(abspath $(BUILD_DIR))/index.html, or run 'make serve'."
 
+# The PDF edition: the built HTML printed by headless Chromium (tests/browser/pdf.py). The notebooks
+# are not executed again: an existing build is printed as it is ('make book' first to refresh it).
+PDF := $(BUILD_DIR)/lstm-unit-book.pdf
+
+pdf: $(ENV_DIR)/.test-installed
+	@test -f $(BUILD_DIR)/index.html || $(MAKE) book
+	$(PY) -m tests.browser.pdf $(BUILD_DIR) --out $(PDF)
+
 test: $(ENV_DIR)/.test-installed lint unit-tests notebook-tests notebook-tests-other-machine \
 	build-tests browser-tests
 	@echo "All checks passed."
@@ -69,7 +78,7 @@ lint: $(ENV_DIR)/.test-installed
 	$(PY) -m ruff format --check lstmlib tests benchmarks book
 
 unit-tests: $(ENV_DIR)/.test-installed
-	$(PY) -m pytest tests -m "not build and not browser" -q
+	$(PY) -m pytest tests -m "not build and not browser" -q -n 2 -p no:cacheprovider
 
 notebook-tests: $(ENV_DIR)/.test-installed
 	$(PY) -m pytest --nbval book --nbval-sanitize-with tests/nbval_sanitize.cfg \

@@ -727,7 +727,7 @@ def plot_learning_curves(
     legend: str | bool = "above",
 ):
     """The learning curves of every model at ``lag``: one thin line per seed (the running mean
-    over ``window`` steps of :attr:`Run.curve`), a dot where a run stopped because it had solved
+    over ``window`` steps of ``Run.curve``), a dot where a run stopped because it had solved
     the task. ``steps``: the x range (default: the sweep's budget). ``chance``: draw that level
     as a dashed grey line labelled ``chance_label``. ``legend``: ``"above"`` (in one row above
     the top right corner of the axes, clear of the curves), a matplotlib ``loc``, or False.

@@ -5,19 +5,19 @@ Chapter 13 ("Making it fast") walks through these. Every stage computes the same
 same ``params`` and ``grads`` (same keys, shapes and, for the same ``seed``, the same weights bit
 for bit) and the same ``forward``/``backward`` signatures; only the arithmetic is reordered.
 
-===  ========================  ============================================================
-1    :class:`NaiveLSTM`        the equations as written: per valve, per step, forward and
-                               backward (four products ``[c, h, x] @ W_k^T`` per step)
-2    :class:`FusedGatesLSTM`   the four valves stacked into one matrix: one product per step
-3    :class:`HoistedInputLSTM` the input's share of all ``T`` steps in one product before the
-                               loop (and its gradient in one product after it)
-4    :class:`InPlaceLSTM`      preallocated buffers and in-place ufuncs (``out=``): no
-                               allocation and no concatenation inside the loops
-5    :class:`lstmlib.LSTM`     the weight gradients of all steps from a few large products
-                               after the backward loop (plus one ``tanh`` for the four valves
-                               and valve-by-valve blocks; see the docstring of
-                               :mod:`lstmlib.layers`)
-===  ========================  ============================================================
+===  ==========================  ============================================================
+1    :class:`NaiveLSTM`          the equations as written: per valve, per step, forward and
+                                 backward (four products ``[c, h, x] @ W_k^T`` per step)
+2    :class:`FusedGatesLSTM`     the four valves stacked into one matrix: one product per step
+3    :class:`HoistedInputLSTM`   the input's share of all ``T`` steps in one product before the
+                                 loop (and its gradient in one product after it)
+4    :class:`InPlaceLSTM`        preallocated buffers and in-place ufuncs (``out=``): no
+                                 allocation and no concatenation inside the loops
+5    :class:`lstmlib.LSTM`       the weight gradients of all steps from a few large products
+                                 after the backward loop (plus one ``tanh`` for the four valves
+                                 and valve-by-valve blocks; see the docstring of
+                                 :mod:`lstmlib.layers`)
+===  ==========================  ============================================================
 
 :data:`STAGES` lists the five classes in that order. :func:`max_differences` compares two
 layers on the same input. :func:`matmul_flops` counts the floating-point operations of a layer's

@@ -654,10 +654,10 @@ def plot_drift(ax, c_max, variants=VARIANTS, *, title=None):
 
 
 def pipe_growth(f: float, write: float = 0.4, steps: int = 200) -> np.ndarray:
-    """``c_t`` for ``t = 0 .. steps`` of a memory pipe with the forget valve held at ``f`` and the
-    same ``write = i G`` added every step, from ``c_0 = 0``: ``c_t = write (1 - f^t) / (1 - f)``,
-    which levels off at ``write / (1 - f)`` for ``f < 1`` and is ``write * t`` (no bound) at
-    ``f = 1``, the no-forget unit."""
+    """``c_t`` for ``t = 0, 1, ..., steps`` of a memory pipe with the forget valve held at ``f``
+    and the same ``write = i G`` added every step, from ``c_0 = 0``: ``c_t = write (1 - f^t) /
+    (1 - f)``, which levels off at ``write / (1 - f)`` for ``f < 1`` and is ``write * t`` (no
+    bound) at ``f = 1``, the no-forget unit."""
     f = check_real("f", f)
     if not 0 <= f <= 1:
         raise ValueError(f"f: expected a forget valve opening in [0, 1], got {f}")

@@ -29,13 +29,19 @@ def test_every_page_of_the_book_reads_correctly_in_a_browser():
 
 
 @pytest.fixture(scope="module")
-def broken_site(tmp_path_factory):
+def broken_build(tmp_path_factory) -> Path:
+    """The fixture pages, built: the folder of their HTML."""
     out = tmp_path_factory.mktemp("broken_pages")
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     command = [str(jupyter_book), "build", str(FIXTURES / "broken_pages")]
     command += ["--path-output", str(out), "--all", "-n", "--keep-going"]
     subprocess.run(command, check=True, capture_output=True, timeout=600)
-    return check_site(out / "_build" / "html")
+    return out / "_build" / "html"
+
+
+@pytest.fixture(scope="module")
+def broken_site(broken_build):
+    return check_site(broken_build)
 
 
 @pytest.mark.parametrize(
@@ -48,6 +54,11 @@ def broken_site(tmp_path_factory):
         ("console_error.html", "console error: the memory pipe burst"),
         ("outside_request.html", "request to an outside host: https://example.org/valve.png"),
         ("unknown_widget.html", 'Script error for "lstm-no-such-widgets"'),
+        ("unknown_widget.html", "live ipywidgets widget(s) shown"),
+        ("too_wide.html", "at 390 px"),
+        ("dark_image.html", "image on a dark background in the dark theme"),
+        ("inaccessible.html", "accessibility (1280 px, light theme, critical): button-name"),
+        ("inaccessible.html", "accessibility (390 px, dark theme, critical): button-name"),
     ],
 )
 def test_the_browser_checks_catch_a_broken_page_and_name_it(broken_site, page, problem):
@@ -57,3 +68,13 @@ def test_the_browser_checks_catch_a_broken_page_and_name_it(broken_site, page, p
 
 def test_the_browser_checks_pass_a_page_that_is_fine(broken_site):
     assert not [line for line in broken_site if line.startswith("index.html: ")]
+    assert not [line for line in broken_site if line.startswith("reading.html: ")]
+
+
+def test_the_html_shows_checks_on_demand_and_no_tooling_comments(broken_build):
+    # reading.ipynb: its first cell starts with "# NBVAL_IGNORE_OUTPUT" and ends a line with
+    # "# fmt: skip"; its second, tagged hide-input, only checks.
+    html = (broken_build / "reading.html").read_text(encoding="utf-8")
+    assert "NBVAL_IGNORE_OUTPUT" not in html and "fmt: skip" not in html
+    assert "f_rest" in html and "0.7311" in html  # the code and its output stay
+    assert "Show the checks" in html and '<summary aria-label="Toggle hidden content">' not in html

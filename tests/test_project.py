@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import sys
@@ -156,3 +157,79 @@ def test_vendored_scripts_are_present_with_their_licences():
         "npm/@jupyter-widgets/html-manager/LICENSE",
     ):
         assert (vendor / path).is_file(), f"missing vendored file {path}"
+
+
+# Reading conventions (CONTRIBUTING, "Writing a chapter"); book/_ext/tag_cells.py applies them.
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _toc_chapters() -> list[Path]:
+    """The notebooks that the toc lists (every chapter, the new ones included)."""
+    paths = [(ROOT / entry).with_suffix(".ipynb") for entry in _toc_files()]
+    return [p for p in paths if p.exists()]
+
+
+def _is_check(statement: ast.stmt) -> bool:
+    """An assert, or a loop/if/with of asserts (and the assignments they need)."""
+    if isinstance(statement, ast.Assert):
+        return True
+    if isinstance(statement, (ast.For, ast.If, ast.With)):
+        body = statement.body + getattr(statement, "orelse", [])
+        assigns = (ast.Assign, ast.AugAssign)
+        return all(_is_check(s) or isinstance(s, assigns) for s in body) and any(
+            _is_check(s) for s in body
+        )
+    return False
+
+
+def _code_cells(notebook: Path):
+    nb = json.loads(notebook.read_text())
+    for index, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code" and "".join(cell["source"]).strip():
+            yield index, cell, ast.parse("".join(cell["source"])).body
+
+
+def _tags(cell) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+@pytest.mark.parametrize("notebook", _toc_chapters(), ids=lambda p: p.name)
+def test_a_chapters_checks_are_collapsed_behind_show_the_checks(notebook):
+    # Asserts stay in the notebook and run under nbval, but the HTML shows them only on demand.
+    # (The cell after one whose output nbval ignores asserts in itself: see the test above.)
+    after_ignored = False
+    for index, cell, body in _code_cells(notebook):
+        where = f"{notebook.name}: cell {index}"
+        hidden = {"hide-input", "remove-input", "remove-cell"} & set(_tags(cell))
+        ends_with_checks = len(body) > 1 and _is_check(body[-1]) and not _is_check(body[0])
+        follows_ignored, after_ignored = (
+            after_ignored,
+            "NBVAL_IGNORE_OUTPUT" in "".join(cell["source"]),
+        )
+        if not hidden and not follows_ignored and ends_with_checks:
+            pytest.fail(
+                f"{where} ends with checks after code a reader should see: move the checks into a "
+                "cell of their own after it (python book/_ext/tag_cells.py does)"
+            )
+        only_checks = all(_is_check(s) or isinstance(s, (ast.Assign, ast.AugAssign)) for s in body)
+        if only_checks and any(_is_check(s) for s in body) and not cell.get("outputs"):
+            prompt = cell.get("metadata", {}).get("mystnb", {}).get("code_prompt_show")
+            assert "hide-input" in _tags(cell) and prompt == "Show the checks", (
+                f"{where} only checks: tag it hide-input with "
+                '"mystnb": {"code_prompt_show": "Show the checks"} (tag_cells.py does)'
+            )
+
+
+@pytest.mark.parametrize("notebook", _toc_chapters(), ids=lambda p: p.name)
+def test_a_chapter_shows_no_live_widget_in_the_html_and_collapses_its_set_up(notebook):
+    # A live ipywidgets slider needs a kernel: in the HTML it would move and redraw nothing. The
+    # kernel-free slider next to it stands in for it there.
+    cells = list(_code_cells(notebook))
+    for index, cell, _ in cells:
+        if any(WIDGET_VIEW in o.get("data", {}) for o in cell.get("outputs", [])):
+            assert "remove-cell" in _tags(cell), f"{notebook.name}: cell {index}: tag remove-cell"
+    _, first, body = cells[0]
+    if any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body) and not first["outputs"]:
+        assert {"hide-input", "remove-cell"} & set(_tags(first)), (
+            f"{notebook.name}: collapse the imports and set-up cell (tag hide-input)"
+        )

@@ -14,11 +14,29 @@ otherwise log errors in the browser console:
    de-duplicated (the book does not use Thebe; the script is inert).
 3. pydata-sphinx-theme reads a default colour mode from the page context; without one it logs "Got
    invalid theme mode". The book declares ``light`` as its default (readers can still switch).
+
+Two more things make the pages read well:
+
+4. Tooling comments in code cells are for tools, not readers: ``# NBVAL_IGNORE_OUTPUT`` (nbval
+   needs it in the notebook) and ``# fmt: skip`` (ruff's formatter) are taken out of the code the
+   HTML shows. The notebooks keep them.
+5. ``static/lstmbook.css``: on a narrow screen, display math, tables and code scroll inside their
+   own box instead of being cut off; in the dark theme, figures sit on a light card.
+6. Accessible names (axe-core's rule "label-content-name-mismatch": a control's name must contain
+   the text it shows). myst-nb labels every "Show the checks" toggle "Toggle hidden content"; the
+   label is dropped so that the toggle's own text names it. The theme's search buttons are named
+   "Search" but also show "Ctrl+K", and its colour-mode button's icons carry titles of their own:
+   ``A11Y_JS`` lets the search buttons' text name them and takes the titles off the icons. And the
+   bibliography's citation list loses a ``role="list"`` that its entries do not fit.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
+
+from docutils import nodes
 
 # Sphinx resolves script paths relative to ``_static/``; the vendored tree sits beside it.
 VENDOR = "../vendor"
@@ -112,8 +130,84 @@ def _fix_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique
 
 
+# Comments that only tools read: a line that is nothing but the nbval marker, and ruff's trailing
+# ``# fmt: skip``. (Anything else in a comment is for the reader and stays.)
+NBVAL_LINE = re.compile(r"^[ \t]*# NBVAL_IGNORE_OUTPUT[ \t]*\n?", re.MULTILINE)
+FMT_SKIP = re.compile(r"[ \t]*# fmt: skip[ \t]*$", re.MULTILINE)
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def strip_tooling_comments(code: str) -> str:
+    """The code a reader sees: ``code`` without the nbval marker lines and ``# fmt: skip``."""
+    return FMT_SKIP.sub("", NBVAL_LINE.sub("", code))
+
+
+def _strip_tooling_comments(app, doctree):
+    """Rewrite every notebook code cell's source block in the doctree (runs at doctree-read)."""
+    for container in doctree.findall(nodes.container):
+        if container.get("nb_element") != "cell_code_source":
+            continue
+        for block in container.findall(nodes.literal_block):
+            code = block.astext()
+            shown = strip_tooling_comments(code)
+            if shown != code:
+                # Sphinx highlights ``rawsource`` only when it equals the text: keep both in step.
+                block.rawsource = shown
+                block.children = [nodes.Text(shown)]
+
+
+def _add_stylesheet(app, config):
+    """Serve ``static/lstmbook.css`` with the book and link it from every page (config-inited)."""
+    config.html_static_path = [*config.html_static_path, str(STATIC)]
+    app.add_css_file("lstmbook.css")
+
+
+# myst-nb's toggle for hidden cell parts (``hide-input``): its aria-label hides the visible text.
+MYSTNB_SUMMARY = '<summary aria-label="Toggle hidden content">'
+# The bibliography's list claims role="list", but its entries are not list items (axe-core:
+# "aria-required-children", critical). Without the role it is a plain group of citations.
+CITATION_LIST = '<div role="list" class="citation-list">'
+
+# Runs in the browser once the page is parsed (the theme's buttons come from its templates).
+A11Y_JS = """
+document.addEventListener("DOMContentLoaded", function () {
+  // The search field shows "Search Ctrl+K": let that text name it, not a shorter label.
+  document.querySelectorAll(".search-button-field[aria-label]").forEach(function (el) {
+    el.removeAttribute("aria-label");
+  });
+  // The colour-mode button is named "Color mode"; its icons' titles would add other words. Font
+  // Awesome swaps each <i title> for an <svg><title>, whenever its script runs: watch for that.
+  var untitle = function (button) {
+    button.querySelectorAll("i[title], svg").forEach(function (icon) {
+      icon.setAttribute("aria-hidden", "true");
+      icon.removeAttribute("title");
+      icon.removeAttribute("aria-labelledby");
+      icon.querySelectorAll("title").forEach(function (t) { t.remove(); });
+    });
+  };
+  document.querySelectorAll(".theme-switch-button").forEach(function (button) {
+    untitle(button);
+    new MutationObserver(function () { untitle(button); })
+      .observe(button, {childList: true, subtree: true});
+  });
+});
+"""
+
+
+def _fix_accessible_names(app, pagename, templatename, context, doctree):
+    """Let each "Show the checks" toggle be named by its own text, and the bibliography be a
+    plain group (html-page-context)."""
+    if "body" in context:
+        body = context["body"].replace(MYSTNB_SUMMARY, "<summary>")
+        context["body"] = body.replace(CITATION_LIST, '<div class="citation-list">')
+
+
 def setup(app):
+    app.add_js_file(None, body=A11Y_JS, priority=900)
+    app.connect("html-page-context", _fix_accessible_names)
     app.connect("config-inited", _use_local_assets, priority=900)
+    app.connect("config-inited", _add_stylesheet, priority=900)
+    app.connect("doctree-read", _strip_tooling_comments)
     app.connect("builder-inited", _take_over_mathjax_config, priority=900)
     app.connect("html-page-context", _fix_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -10,7 +10,12 @@ passes when:
 - no request goes to any host but the local server, and no local request fails;
 - every internal link resolves to an existing page and anchor;
 - every saved widget renders, and every slider (ipywidgets or the book's kernel-free ones) moves
-  when it gets an arrow key and changes what it shows.
+  when it gets an arrow key and changes what it shows; no live (ipywidgets) widget is shown at all,
+  since without a kernel it cannot redraw what it drives;
+- axe-core finds no critical or serious accessibility violation;
+- on a phone (390 px wide) in the dark theme: nothing is wider than the screen or cut off by its
+  box (display math, tables and code scroll inside theirs), and every image sits on a light
+  background (the figures are drawn on white); axe-core runs there too.
 
 ``python -m tests.browser.book_check _build/html`` prints the problems, one line each, naming the
 page; the pytest checks call :func:`check_site`.
@@ -18,9 +23,12 @@ page; the pytest checks call :func:`check_site`.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import functools
 import http.server
+import multiprocessing
+import os
 import re
 import sys
 import threading
@@ -30,7 +38,13 @@ from urllib.parse import unquote, urldefrag, urlparse
 
 from .chromium import LAUNCH_ARGS, find_chromium
 
+# axe-core, vendored from the npm registry (see vendor/README.md); injected by the checks only.
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
 SKIP_PAGES = {"genindex.html", "search.html"}
+PAGE_TIMEOUT_MS = 120_000
 SKIP_DIRS = {"_sources", "_static", "_images", "vendor", "_downloads"}
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
@@ -58,7 +72,8 @@ async () => {
     out.mathErrors.push((el.getAttribute("data-mjx-error") || el.textContent).slice(0, 80));
   });
   const main = (document.querySelector("main") || document.body).cloneNode(true);
-  main.querySelectorAll("pre, code, script, style, mjx-container, .highlight, textarea")
+  // A signature (dt.sig) is code too: names and default values as written in Python.
+  main.querySelectorAll("pre, code, script, style, mjx-container, .highlight, textarea, dt.sig")
     .forEach((el) => el.remove());
   out.rawTex = main.textContent;
   document.querySelectorAll("img").forEach((img) => {
@@ -75,6 +90,71 @@ async () => {
     ".jupyter-widgets.widget-inline-hbox, .jupyter-widgets.widget-inline-vbox, " +
     ".jupyter-widgets.widget-box, .jupyter-widgets.widget-hbox, .jupyter-widgets.widget-vbox, " +
     ".widget-subarea > .jupyter-widgets").length;
+  return out;
+}
+"""
+
+
+# Accessibility: axe-core's violations of impact "critical" or "serious", one entry per rule.
+AXE_JS = """
+async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter((v) => v.impact === "critical" || v.impact === "serious")
+    .map((v) => ({id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
+                  target: v.nodes[0].target.join(" "), html: v.nodes[0].html.slice(0, 100)}));
+}
+"""
+
+# On a phone: content cut off by a box that does not scroll, content wider than the screen, and
+# images whose background (their own, or the first painted one behind them) is dark.
+LAYOUT_PROBE_JS = r"""
+() => {
+  const out = {pageWidth: document.documentElement.scrollWidth, screen: window.innerWidth,
+               clipped: [], tooWide: [], darkImages: []};
+  // The article: the theme's own navigation (e.g. the next-page arrow) is not content.
+  const main = document.querySelector(".bd-article") || document.querySelector("main") ||
+    document.body;
+  const describe = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.classList.length ? "." + [...el.classList].slice(0, 2).join(".") : "");
+  const content = main.querySelectorAll(
+    "mjx-container, table, pre, img, svg:not(mjx-container svg), video, canvas, iframe");
+  for (const el of content) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || el.closest("details:not([open])")) continue;
+    let box = el.parentElement, verdict = null;
+    for (; box && box !== document.documentElement; box = box.parentElement) {
+      const overflow = getComputedStyle(box).overflowX;
+      if (overflow === "auto" || overflow === "scroll") { verdict = "scrolls"; break; }
+      if (overflow === "hidden" || overflow === "clip") {
+        const b = box.getBoundingClientRect();
+        if (r.right > b.right + 1 || r.left < b.left - 1) verdict = "clipped";
+        else verdict = "fits";
+        break;
+      }
+    }
+    if (verdict === "clipped") {
+      out.clipped.push(`${describe(el)} (${Math.round(r.width)} px) in ${describe(box)}`);
+    } else if (verdict === null && r.right > window.innerWidth + 1) {
+      out.tooWide.push(`${describe(el)} (${Math.round(r.width)} px)`);
+    }
+  }
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.map((v) => v / 255).map((v) =>
+      v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  for (const img of main.querySelectorAll("img")) {
+    if (img.getClientRects().length === 0) continue;
+    let el = img, colour = null;
+    for (; el; el = el.parentElement) {
+      const m = getComputedStyle(el).backgroundColor.match(/[\d.]+/g);
+      if (m && (m.length < 4 || Number(m[3]) > 0.5)) { colour = m.slice(0, 3).map(Number); break; }
+    }
+    if (colour === null || luminance(colour) < 0.7) {
+      out.darkImages.push((img.getAttribute("src") || "").slice(0, 60));
+    }
+  }
   return out;
 }
 """
@@ -183,6 +263,42 @@ def _check_sliders(page, report):
             report.add(f"range slider {k + 1} moves but the figure it drives does not change")
 
 
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
+def _check_accessibility(page, report, where: str):
+    page.add_script_tag(content=_axe_source())
+    for v in page.evaluate(AXE_JS):
+        report.add(
+            f"accessibility ({where}, {v['impact']}): {v['id']}: {v['help']}; {v['count']} "
+            f"element(s), first {v['target']!r}: {v['html']!r}"
+        )
+
+
+def _check_phone_in_dark_theme(page, report):
+    """Re-check the open page as a phone in the dark theme shows it."""
+    page.set_viewport_size(PHONE)
+    page.evaluate(
+        "() => { document.documentElement.dataset.theme = 'dark';"
+        " document.documentElement.dataset.mode = 'dark'; }"
+    )
+    page.wait_for_timeout(400)  # the theme marks scrollable boxes focusable 300 ms after a resize
+    layout = page.evaluate(LAYOUT_PROBE_JS)
+    if layout["pageWidth"] > layout["screen"] + 1:
+        report.add(
+            f"at {PHONE['width']} px the page scrolls sideways ({layout['pageWidth']} px wide)"
+        )
+    for text in layout["clipped"]:
+        report.add(f"at {PHONE['width']} px content is cut off: {text}")
+    for text in layout["tooWide"]:
+        report.add(f"at {PHONE['width']} px content is wider than the screen: {text}")
+    for src in layout["darkImages"]:
+        report.add(f"image on a dark background in the dark theme: {src}")
+    _check_accessibility(page, report, f"{PHONE['width']} px, dark theme")
+
+
 def check_page(page, url: str, report: PageReport, base: str, root: Path, ids_by_page: dict):
     console_errors, page_errors, outside, failed = [], [], [], []
 
@@ -226,6 +342,11 @@ def check_page(page, url: str, report: PageReport, base: str, root: Path, ids_by
             report.add(f"image not loaded: {name}")
         if not img["alt"] or re.search(r"\.(png|jpe?g|svg|gif)$", img["alt"]):
             report.add(f"image without alt text: {name}")  # a file name is no description
+    if probe["widgetViews"]:
+        report.add(
+            f"{probe['widgetViews']} live ipywidgets widget(s) shown: without a kernel they "
+            "cannot redraw what they drive (tag the cell remove-cell; the kernel-free slider stays)"
+        )
     if probe["widgetViews"] and probe["widgetsRendered"] < probe["widgetViews"]:
         report.add(
             f"{probe['widgetViews'] - probe['widgetsRendered']} of {probe['widgetViews']} "
@@ -233,6 +354,8 @@ def check_page(page, url: str, report: PageReport, base: str, root: Path, ids_by
         )
     _check_links(report, probe["links"], root, base, ids_by_page)
     _check_sliders(page, report)
+    _check_accessibility(page, report, f"{DESKTOP['width']} px, light theme")
+    _check_phone_in_dark_theme(page, report)
     for text in console_errors:
         report.add(f"console error: {text[:200]}")
     for text in page_errors:
@@ -244,14 +367,11 @@ def check_page(page, url: str, report: PageReport, base: str, root: Path, ids_by
             report.add(f"request failed: {request[:120]}")
 
 
-def check_site(root: Path | str, pages: list[Path] | None = None) -> list[str]:
-    """Open every page of the built site under ``root``; return the problems found (or none)."""
+def _check_pages(root: Path, pages: list[Path]) -> list[str]:
+    """Open ``pages`` of the site under ``root`` one after the other; return their problems."""
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    root = Path(root).resolve()
-    if not (root / "index.html").exists() and pages is None:
-        return [f"{root}: no index.html (build the book first)"]
-    pages = html_pages(root) if pages is None else pages
     problems: list[str] = []
     ids_by_page: dict = {}
     with serve(root) as base, sync_playwright() as p:
@@ -260,16 +380,49 @@ def check_site(root: Path | str, pages: list[Path] | None = None) -> list[str]:
             for path in pages:
                 rel = path.relative_to(root).as_posix()
                 report = PageReport(rel)
-                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                context = browser.new_context(viewport=DESKTOP)
+                # Generous: the API page and a loaded CI machine can take tens of seconds.
+                context.set_default_timeout(PAGE_TIMEOUT_MS)
                 page = context.new_page()
                 try:
                     check_page(page, base + rel, report, base, root, ids_by_page)
+                except PlaywrightError as exc:  # a page that cannot be checked is a problem too
+                    report.add(f"could not be checked: {str(exc).splitlines()[0][:200]}")
                 finally:
                     context.close()
                 problems.extend(report.problems)
         finally:
             browser.close()
     return problems
+
+
+def check_site(
+    root: Path | str, pages: list[Path] | None = None, workers: int | None = None
+) -> list[str]:
+    """Open every page of the built site under ``root``; return the problems found (or none).
+
+    The pages are shared among ``workers`` processes, each with its own server and browser
+    (default: ``$LSTMBOOK_BROWSER_WORKERS``, else 2, or 1 on a single core): axe-core takes
+    seconds a page, and the checks must stay quick enough for CI.
+    """
+    root = Path(root).resolve()
+    if not (root / "index.html").exists() and pages is None:
+        return [f"{root}: no index.html (build the book first)"]
+    pages = html_pages(root) if pages is None else pages
+    if workers is None:
+        workers = int(os.environ.get("LSTMBOOK_BROWSER_WORKERS", min(2, os.cpu_count() or 1)))
+    workers = max(1, min(workers, len(pages)))
+    if workers == 1:
+        return _check_pages(root, pages)
+    shares = [pages[k::workers] for k in range(workers)]
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked Playwright
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        found = list(pool.map(_check_pages, [root] * workers, shares))
+    by_page = {path.relative_to(root).as_posix(): [] for path in pages}
+    for problems in found:
+        for line in problems:
+            by_page[line.split(": ", 1)[0]].append(line)
+    return [line for lines in by_page.values() for line in lines]
 
 
 def main(argv: list[str]) -> int:
