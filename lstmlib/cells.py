@@ -9,9 +9,11 @@ brackets or measure the line's length. This module measures that for a
     acts = unit_states(model, texts)              # {"c": (n, H), "h": (n, H)}, float64
     auc_scores(acts["c"], labels)                 # (H,) ROC AUC of each unit for a yes/no property
     correlations(acts["c"], values)               # (H,) Pearson r of each unit with a number
+    ranked_units(scores, chance=0.5)              # (H,) units, farthest from chance first
     pairs = bracket_pairs(text)                   # (P, 2) positions of "(" and its ")"
     closing_log2_probs(model, ids, pairs, ...)    # (P,) log2 p(")") at each closing position,
                                                   # state intact, reset or a unit clamped
+    binned_means(values, distances, edges)        # (K,) means and counts per distance bin
 
 Activations are aligned with characters: row ``t`` is the state *after reading* character ``t``.
 Everything runs in the model's dtype: load the stored weights into a float64 model
@@ -29,19 +31,29 @@ from ._checks import check_array
 
 __all__ = [
     "auc_scores",
+    "binned_means",
     "bracket_pairs",
     "closing_log2_probs",
     "correlations",
+    "ranked_units",
     "unit_states",
 ]
 
 _LOG2E = 1.0 / np.log(2.0)
 
 
-def unit_states(model, texts, chunk: int = 5000) -> dict[str, np.ndarray]:
+def unit_states(
+    model, texts, chunk: int = 5000, *, one_at_a_time: bool = False
+) -> dict[str, np.ndarray]:
     """Run ``model`` over each text of ``texts`` (int arrays, each from a zero state) and return
     every unit's memory ``"c"`` and output ``"h"`` after every character, each (n, H) with
-    ``n`` the total length (texts concatenated in order). (For an RNN, ``"c"`` is ``"h"``.)"""
+    ``n`` the total length (texts concatenated in order). (For an RNN, ``"c"`` is ``"h"``.)
+
+    The texts are read side by side as one batch, or, with ``one_at_a_time=True``, one after
+    the other (a batch of one: faster for a few texts of unequal length on one BLAS thread)."""
+    if one_at_a_time:
+        parts = [unit_states(model, [t], chunk) for t in texts]
+        return {k: np.concatenate([p[k] for p in parts]) for k in ("c", "h")}
     seqs = [np.asarray(t) for t in texts]
     n_max = max(s.size for s in seqs)
     batch = np.zeros((n_max, len(seqs)), np.int64)
@@ -99,6 +111,37 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def ranked_units(scores, chance: float = 0.0) -> np.ndarray:
+    """Unit indices, the unit whose score is farthest from ``chance`` first: (H,) int.
+
+    A score below chance tracks the property just as well, in reverse (an AUC of 0.1 is a unit
+    that is *low* on the "yes" characters), so units are ranked by ``|score - chance|``: use
+    ``chance=0.5`` for :func:`auc_scores`, ``0`` for :func:`correlations`."""
+    scores = check_array("scores", scores, ndim=1)
+    return np.argsort(-np.abs(scores - chance), kind="stable")
+
+
+def binned_means(values, distances, edges) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of ``values`` (P,) over the items whose ``distances`` (P,) fall in each bin
+    ``[edges[k], edges[k + 1])``: ``(means (K,), counts (K,) int)``, ``K = len(edges) - 1``;
+    the mean of an empty bin is NaN. Items outside every bin are left out."""
+    values = check_array("values", values, ndim=1)
+    distances = np.asarray(distances)
+    if distances.shape != values.shape:
+        raise ValueError(f"distances: expected shape {values.shape}, got {distances.shape}")
+    edges = np.asarray(edges, dtype=np.float64)
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError(f"edges: expected at least 2 increasing bin edges, got {edges.tolist()}")
+    which = np.searchsorted(edges, distances, side="right") - 1
+    inside = (which >= 0) & (which < edges.size - 1)
+    K = edges.size - 1
+    counts = np.bincount(which[inside], minlength=K)
+    sums = np.bincount(which[inside], weights=values[inside], minlength=K)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return means, counts
+
+
 def correlations(values, target) -> np.ndarray:
     """Pearson correlation of every column of ``values`` (n, H) with ``target`` (n,): (H,)."""
     values = check_array("values", values, ndim=2)
@@ -150,11 +193,14 @@ def closing_log2_probs(
                   reads on without knowing a bracket was opened).
     clamp         None, or ``(units, values)``: from the opening bracket on (after reading it)
                   to the closing position, units ``units`` (int array (k,)) of the memory ``c``
-                  are held at ``values`` (k,) after every step.
+                  are held at ``values`` (k,) after every step. Both may also be (P, k): pair
+                  ``p`` holds its own units ``units[p]`` at ``values[p]`` (e.g. the same pairs
+                  stacked several times, each copy with another random unit: one batch).
 
     Returns (P,) float: ``log2 p(text[close_pos] | text[:close_pos])`` under the intervention.
     The model re-reads each span ``open_pos + 1 .. close_pos - 1`` from the intact state after
-    the opening; all pairs are read side by side as one batch.
+    the opening; all pairs are read side by side as one batch. With no intervention nothing needs
+    re-reading: the intact output before each closing position is ``start_states["h"]``.
     """
     ids = np.asarray(ids)
     pairs = check_array("pairs", pairs, shape=("P", 2), allow_int=True).astype(np.int64)
@@ -165,43 +211,101 @@ def closing_log2_probs(
     if np.any(closes <= opens):
         raise ValueError("pairs: expected open_pos < close_pos in every row")
     spans = closes - opens  # characters read after the opening, the last one predicts the close
-    h = start_states["h"][opens].astype(model.dtype)  # (P, H): state after reading the opening
-    c = start_states["c"][opens].astype(model.dtype)
     if reset_at is not None:
         reset_at = np.asarray(reset_at, dtype=np.int64)
         if reset_at.shape != (P,):
             raise ValueError(f"reset_at: expected shape ({P},), got {reset_at.shape}")
-    units = values = None
+    # The longest spans first: at step s only the pairs still open (span > s) are read, so a few
+    # long pairs do not make the many short ones run for as many steps.
+    order = np.argsort(-spans, kind="stable")
+    opens, closes, spans = opens[order], closes[order], spans[order]
+    if reset_at is not None:
+        reset_at = reset_at[order]
+    h = start_states["h"][opens].astype(model.dtype)  # (P, H): state after reading the opening
+    # an RNN's memory is its output: one array, so that a clamp holds what the next step reads
+    c = start_states["c"][opens].astype(model.dtype) if model.kind == "lstm" else h
+    if reset_at is None and clamp is None:  # intact: the model's own output before each close
+        out = np.empty(P)
+        _record(
+            out, _stepper(model)[1], start_states["h"][closes - 1], ids, closes, np.ones(P, bool)
+        )
+        result = np.empty(P)
+        result[order] = out
+        return result
+    units = values = rows = None
     if clamp is not None:
-        units, values = np.asarray(clamp[0], dtype=np.int64), np.asarray(clamp[1], model.dtype)
-        c[:, units] = values
+        units = np.asarray(clamp[0], dtype=np.int64)
+        values = np.asarray(clamp[1], model.dtype)
+        if units.ndim == 1:  # the same units for every pair
+            units, values = (
+                np.broadcast_to(units, (P, units.size)),
+                np.broadcast_to(values, (P, units.size)),
+            )
+        if units.shape != (P, units.shape[-1]) or values.shape != units.shape:
+            raise ValueError(
+                f"clamp: expected units and values of one shape (k,) or ({P}, k), got "
+                f"{np.shape(clamp[0])} and {np.shape(clamp[1])}"
+            )
+        units, values = units[order], values[order]
+        rows = np.arange(P)[:, None]
+        c[rows, units] = values
     if reset_at is not None:
         zero_now = reset_at == opens
         h[zero_now] = 0
         c[zero_now] = 0
+    step, readout = _stepper(model)
     out = np.empty(P)
     # step s reads character open + s (s = 1 .. span - 1) and then predicts character open + s + 1
-    logits = model.readout.forward(h)  # after reading the opening: predicts character open + 1
-    _record(out, logits, ids, closes, spans == 1, model)
+    _record(out, readout, h, ids, closes, spans == 1)  # after reading the opening: open + 1
     for s in range(1, int(spans.max())):
-        pos = np.minimum(opens + s, ids.size - 1)
-        state = (h, c) if model.kind == "lstm" else h
-        _, state = model.forward(ids[pos][None, :], state)
-        h, c = state if model.kind == "lstm" else (state, state)
+        n = int(np.count_nonzero(spans > s))  # the first n pairs are still open
+        pos = np.minimum(opens[:n] + s, ids.size - 1)
+        h[:n], c[:n] = step(ids[pos], h[:n], c[:n])
         if clamp is not None:
-            c[:, units] = values
+            c[rows[:n], units[:n]] = values[:n]
         if reset_at is not None:
-            zero_now = reset_at == opens + s
-            h[zero_now] = 0
-            c[zero_now] = 0
-        _record(out, model.readout.forward(h), ids, closes, spans == s + 1, model)
-    return out
+            zero_now = reset_at[:n] == opens[:n] + s
+            h[:n][zero_now] = 0
+            c[:n][zero_now] = 0
+        _record(out[:n], readout, h[:n], ids, closes[:n], spans[:n] == s + 1)
+    result = np.empty(P)
+    result[order] = out
+    return result
 
 
-def _record(out, logits, ids, closes, done, model) -> None:
+def _stepper(model):
+    """One step of ``model``'s layer for a batch of character ids, and its readout: the
+    equations of :class:`lstmlib.LSTM` (``peephole=False``) and :class:`lstmlib.RNN`, with the
+    weights fused once (one matrix product per step; a one-hot input picks a row). The same
+    numbers as ``model.forward`` up to rounding, several times faster one step at a time."""
+    H, p = model.H, model.core.params
+    if model.kind == "lstm":
+        W = np.concatenate([p[f"W_{g}"] for g in "figo"])  # (4H, H + V), columns [h, x]
+        b = np.concatenate([p[f"b_{g}"] for g in "figo"])
+    else:
+        W, b = p["W"], p["b"]
+    W_h = np.ascontiguousarray(W[:, :H].T)  # (H, 4H) or (H, H)
+    W_x = np.ascontiguousarray(W[:, H:].T) + b  # (V, 4H): row x is W x_t + b for one-hot x_t
+
+    def step(x_ids, h, c):
+        z = h @ W_h + W_x[x_ids]
+        if model.kind != "lstm":
+            h = np.tanh(z)
+            return h, h
+        # sigmoid(z) = (1 + tanh(z / 2)) / 2: no overflow for any z
+        f, i, o = (0.5 + 0.5 * np.tanh(0.5 * z[:, k * H : (k + 1) * H]) for k in (0, 1, 3))
+        c = f * c + i * np.tanh(z[:, 2 * H : 3 * H])
+        return o * np.tanh(c), c
+
+    W_y, b_y = model.readout.params["W"], model.readout.params["b"]
+    return step, lambda h: h @ W_y.T + b_y
+
+
+def _record(out, readout, h, ids, closes, done) -> None:
     """Store log2 p(closing character) for the pairs whose closing position is next."""
     if not done.any():
         return
-    z = logits[done] - logits[done].max(axis=-1, keepdims=True)
+    logits = readout(h[done])
+    z = logits - logits.max(axis=-1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
     out[done] = logp[np.arange(done.sum()), ids[closes[done]]] * _LOG2E

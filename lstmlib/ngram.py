@@ -1,4 +1,4 @@
-"""Character n-gram language models, the baseline an LSTM must beat: interpolated Kneser-Ney.
+"""Character n-gram language models, the baseline an LSTM must beat: interpolated Kneser-Ney::
 
     model = KneserNey(order=5, V=corpus.V).fit(corpus.encode(corpus.train))
     model.next_char_probs(corpus.encode("def "))   # float64 (V,): P(next char | "def ")

@@ -28,3 +28,58 @@ def test_the_viewer_is_self_contained_and_stores_one_level_per_character():
     assert "<\\/script>" in out  # the text cannot close the JSON's script element
     with pytest.raises(ValueError, match="no values for passages"):
         text_viewer({"p": "ab", "q": "cd"}, {"u": {"p": np.zeros(2)}})
+
+
+def test_the_score_histogram_counts_every_unit_and_marks_the_named_ones():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lstmlib.textplots import plot_score_distribution
+
+    scores = np.r_[np.linspace(0.4, 0.6, 19), 0.93]
+    fig, ax = plt.subplots()
+    plot_score_distribution(ax, scores, chance=0.5, marked={"unit 19": 19}, xlabel="AUC")
+    heights = sum(p.get_height() for p in ax.patches)
+    assert heights == 20, f"the histogram counts {heights} units, not 20"
+    assert [t.get_text() for t in ax.texts if t.get_text().startswith("unit")] == ["unit 19"]
+    plt.close(fig)
+
+
+def test_the_unit_trace_draws_the_unit_in_front_of_the_ground_truth():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lstmlib.textplots import plot_unit_trace
+
+    fig, ax = plt.subplots()
+    ax, twin = plot_unit_trace(ax, np.sin(np.arange(30.0)), np.arange(30) // 10, label="c",
+                               truth_label="depth")  # fmt: skip
+    assert ax.lines[0].get_ydata()[3] == pytest.approx(np.sin(3.0))
+    assert twin.get_ylabel() == "depth" and ax.get_zorder() > twin.get_zorder()
+    with pytest.raises(ValueError, match="values, truth"):
+        plot_unit_trace(ax, np.ones(3), np.ones(4), label="c", truth_label="depth")
+    plt.close(fig)
+
+
+def test_the_closing_probability_plot_draws_one_line_per_condition_and_the_counts():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lstmlib.textplots import plot_closing_probability
+
+    fig, ax = plt.subplots()
+    curves = {"intact": np.array([0.5, 0.4, 0.3]), "reset": np.array([0.1, 0.2, 0.3])}
+    plot_closing_probability(ax, [1, 10, 100, 1000], curves, counts=[7, 8, 9], truncation=100)
+    assert [line.get_label() for line in ax.lines if not line.get_label().startswith("_")] == [
+        "intact",
+        "reset",
+    ]
+    assert ax.lines[0].get_xdata() == pytest.approx(np.sqrt([10, 1000, 100000]))
+    assert {"n=7", "n=8", "n=9", "T = 100"} <= {t.get_text() for t in ax.texts}
+    plt.close(fig)
