@@ -645,16 +645,19 @@ def draw_unit(
     return fig
 
 
-def _check_values(values) -> dict[str, float]:
+def _check_values(values, keys=VALUE_KEYS, example: str = "f") -> dict[str, float]:
+    """``values`` (a dict of some of ``keys`` -> a finite number, or None) as floats."""
     if values is None:
         return {}
     if not isinstance(values, Mapping):
-        raise TypeError(f"values: expected a dict like {{'f': 0.9}}, got {type(values).__name__}")
-    unknown = [k for k in values if k not in VALUE_KEYS]
+        raise TypeError(
+            f"values: expected a dict like {{{example!r}: 0.9}}, got {type(values).__name__}"
+        )
+    unknown = [k for k in values if k not in keys]
     if unknown:
-        allowed = ", ".join(repr(k) for k in VALUE_KEYS)
+        allowed = ", ".join(repr(k) for k in keys)
         raise ValueError(f"values: unknown key(s) {unknown!r}; the allowed names are {allowed}")
-    return {k: _scalar(f"values[{k!r}]", values[k]) for k in VALUE_KEYS if k in values}
+    return {k: _scalar(f"values[{k!r}]", values[k]) for k in keys if k in values}
 
 
 _WHOLE = (
@@ -1007,7 +1010,7 @@ def draw_gru(
     :func:`draw_unit`; each artist's gid lists its part(s), e.g. ``"lstm-reset_valve"``.
     """
     _check_choice("highlight", highlight, GRU_PARTS, allow_none=True)
-    vals = _check_gru_values(values)
+    vals = _check_values(values, GRU_VALUE_KEYS, "z")
     if ax is None:
         fig = _figure((7.0, 7.0 * _H / _W), layout="none")
         ax = fig.add_axes((0, 0, 1, 1))
@@ -1127,18 +1130,6 @@ def draw_gru(
     return fig
 
 
-def _check_gru_values(values) -> dict[str, float]:
-    if values is None:
-        return {}
-    if not isinstance(values, Mapping):
-        raise TypeError(f"values: expected a dict like {{'z': 0.9}}, got {type(values).__name__}")
-    unknown = [k for k in values if k not in GRU_VALUE_KEYS]
-    if unknown:
-        allowed = ", ".join(repr(k) for k in GRU_VALUE_KEYS)
-        raise ValueError(f"values: unknown key(s) {unknown!r}; the allowed names are {allowed}")
-    return {k: _scalar(f"values[{k!r}]", values[k]) for k in GRU_VALUE_KEYS if k in values}
-
-
 _GRU_WHOLE = (
     "The memory pipe carries the old memory h(t-1) from left to right and leaves as h(t), which "
     "is also the unit's output. On the pipe, the update valve (update gate z(t), a sigmoid) "
@@ -1169,7 +1160,7 @@ _GRU_VALUE_NAMES = {"h_prev": "h(t-1)", "x": "x(t)", "r": "r(t)", "z": "z(t)", "
 def gru_alt_text(highlight: str | None = None, *, values: Mapping[str, float] | None = None) -> str:
     """Alt text for ``draw_gru(highlight, values=values)``, in plain words (no LaTeX)."""
     _check_choice("highlight", highlight, GRU_PARTS, allow_none=True)
-    vals = _check_gru_values(values)
+    vals = _check_values(values, GRU_VALUE_KEYS, "z")
     head = "Diagram of the GRU drawn as pipes and valves"
     if highlight is not None:
         head += ", " + highlight.replace("_", " ") + " highlighted"
