@@ -98,8 +98,16 @@ notebook-tests-other-machine: $(ENV_DIR)/.test-installed
 	$(OTHER_MACHINE) $(PY) -m pytest --nbval book --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -n 2 --dist loadscope -p no:cacheprovider -q
 
+# The test build shows the notebooks' stored outputs instead of executing them a third time: in
+# `make test` both nbval passes have just executed every notebook and compared every text output
+# with the stored one. (`make book`, and the Pages workflow, execute every notebook again.)
+STORED_CONFIG := _config.stored-outputs.yml
+
 build-tests: $(ENV_DIR)/.test-installed
-	$(ENV_DIR)/bin/jupyter-book build . --builder html --all -W -n --keep-going
+	sed 's/^\(  execute_notebooks:\) force$$/\1 "off"/' _config.yml > $(STORED_CONFIG)
+	grep -q 'execute_notebooks: "off"' $(STORED_CONFIG)
+	$(ENV_DIR)/bin/jupyter-book build . --config $(STORED_CONFIG) --builder html --all -W -n \
+	  --keep-going
 	$(PY) -m pytest tests -m build -q
 
 browser-tests: $(ENV_DIR)/.test-installed
