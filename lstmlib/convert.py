@@ -89,6 +89,36 @@ def _check_keys(name: str, mapping, expected: tuple[str, ...], hint: str = "") -
         raise ValueError(msg + (f". {hint}" if hint else ""))
 
 
+def _torch_layer(state_dict, gates: int, hint: str = "", blocks: str = "", mistaken: str = ""):
+    """The four arrays of a one-layer, one-direction torch state dict (``TORCH_KEYS``, nothing
+    else), checked: ``weight_hh_l0`` (G H, H), ``weight_ih_l0`` (G H, D), ``bias_ih_l0`` and
+    ``bias_hh_l0`` (G H,), one dtype, with G = ``gates`` (4 for nn.LSTM, 3 for nn.GRU).
+    ``hint`` ends the message of wrong keys; ``blocks`` names the row blocks in a wrong
+    weight_hh_l0's message, and ``mistaken`` is added to it when its rows are 4H (an LSTM's)."""
+    _check_keys("state_dict", state_dict, TORCH_KEYS, hint)
+    w_hh = _array("state_dict['weight_hh_l0']", state_dict["weight_hh_l0"])
+    arrays = {
+        k: _array(f"state_dict[{k!r}]", state_dict[k], w_hh.dtype)
+        for k in ("weight_ih_l0", "bias_ih_l0", "bias_hh_l0")
+    }
+    if w_hh.ndim != 2 or w_hh.shape[0] != gates * w_hh.shape[1]:
+        looks_like_lstm = mistaken and w_hh.ndim == 2 and w_hh.shape[0] == 4 * w_hh.shape[1]
+        raise ValueError(
+            f"state_dict['weight_hh_l0']: expected shape ({gates}H, H){blocks}, got {w_hh.shape}"
+            + (mistaken if looks_like_lstm else "")
+        )
+    H = w_hh.shape[1]
+    w_ih = arrays["weight_ih_l0"]
+    if w_ih.ndim != 2 or w_ih.shape[0] != gates * H:
+        raise ValueError(
+            f"state_dict['weight_ih_l0']: expected shape ({gates}H, D) = ({gates * H}, D) with "
+            f"H = {H} (from weight_hh_l0), got {w_ih.shape}"
+        )
+    for k in ("bias_ih_l0", "bias_hh_l0"):
+        _expect_shape(f"state_dict[{k!r}]", arrays[k], (gates * H,), f"{gates}H with H = {H}")
+    return w_hh, w_ih, arrays["bias_ih_l0"], arrays["bias_hh_l0"]
+
+
 def _torch_hint(state_dict: Mapping) -> str:
     keys = [str(k) for k in state_dict]
     if any(k.endswith(("_l1", "_reverse")) or "weight_hr" in k for k in keys):
@@ -185,25 +215,8 @@ def params_from_torch(state_dict: Mapping) -> dict[str, np.ndarray]:
     [h, x], "b_f", ...: (H,)}`` with ``b_* = bias_ih + bias_hh``, for ``LSTM(D, H,
     peephole=False)``, in the state dict's dtype.
     """
-    _check_keys("state_dict", state_dict, TORCH_KEYS, _torch_hint(state_dict))
-    w_hh = _array("state_dict['weight_hh_l0']", state_dict["weight_hh_l0"])
-    arrays = {
-        k: _array(f"state_dict[{k!r}]", state_dict[k], w_hh.dtype)
-        for k in ("weight_ih_l0", "bias_ih_l0", "bias_hh_l0")
-    }
-    if w_hh.ndim != 2 or w_hh.shape[0] != 4 * w_hh.shape[1]:
-        raise ValueError(f"state_dict['weight_hh_l0']: expected shape (4H, H), got {w_hh.shape}")
-    H = w_hh.shape[1]
-    w_ih = arrays["weight_ih_l0"]
-    if w_ih.ndim != 2 or w_ih.shape[0] != 4 * H:
-        raise ValueError(
-            f"state_dict['weight_ih_l0']: expected shape (4H, D) = ({4 * H}, D) with H = {H} "
-            f"(from weight_hh_l0), got {w_ih.shape}"
-        )
-    for k in ("bias_ih_l0", "bias_hh_l0"):
-        _expect_shape(f"state_dict[{k!r}]", arrays[k], (4 * H,), f"4H with H = {H}")
-    bias = arrays["bias_ih_l0"] + arrays["bias_hh_l0"]
-    return _unstack(w_hh, w_ih, bias, H)
+    w_hh, w_ih, b_ih, b_hh = _torch_layer(state_dict, 4, _torch_hint(state_dict))
+    return _unstack(w_hh, w_ih, b_ih + b_hh, w_hh.shape[1])
 
 
 def params_to_keras(

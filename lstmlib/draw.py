@@ -393,6 +393,21 @@ class _Canvas:
         self._tag(g, f"glow-{part}")
 
 
+def _diagram_axes(ax):
+    """The figure and the axes a cell diagram is drawn in: ``ax`` (its figure), or a new figure
+    whose one axes fills it; the axes span the diagram's ``_W`` x ``_H`` units, equal, no frame."""
+    if ax is None:
+        fig = _figure((7.0, 7.0 * _H / _W), layout="none")
+        ax = fig.add_axes((0, 0, 1, 1))
+    else:
+        fig = ax.figure
+    ax.set_xlim(0, _W)
+    ax.set_ylim(0, _H)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return fig, ax
+
+
 def draw_unit(
     highlight: str | None = None,
     *,
@@ -429,15 +444,7 @@ def draw_unit(
     vals = _check_values(values)
     peephole = check_bool("peephole", peephole)
 
-    if ax is None:
-        fig = _figure((7.0, 7.0 * _H / _W), layout="none")
-        ax = fig.add_axes((0, 0, 1, 1))
-    else:
-        fig = ax.figure
-    ax.set_xlim(0, _W)
-    ax.set_ylim(0, _H)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
+    fig, ax = _diagram_axes(ax)
 
     d = _Canvas(ax, highlight)
     col_c, col_f, col_i, col_g, col_o, col_h = (COLORS[k] for k in "cfigoh")
@@ -1011,15 +1018,7 @@ def draw_gru(
     """
     _check_choice("highlight", highlight, GRU_PARTS, allow_none=True)
     vals = _check_values(values, GRU_VALUE_KEYS, "z")
-    if ax is None:
-        fig = _figure((7.0, 7.0 * _H / _W), layout="none")
-        ax = fig.add_axes((0, 0, 1, 1))
-    else:
-        fig = ax.figure
-    ax.set_xlim(0, _W)
-    ax.set_ylim(0, _H)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
+    fig, ax = _diagram_axes(ax)
     d = _Canvas(ax, highlight)
     col_h, col_z, col_1z, col_n, col_r = (GRU_COLORS[k] for k in ("h", "z", "1-z", "n", "r"))
     col_x = "#4D4D4D"

@@ -53,6 +53,7 @@ from ._checks import (
     check_seed,
 )
 from .activations import sigmoid
+from .convert import TORCH_KEYS, _array, _check_keys, _torch_layer
 from .layers import _fold, _Layer, _read_only, _unfold
 from .unit import memory_pipe
 
@@ -70,7 +71,6 @@ GRU_PARAM_KEYS = ("W_r", "W_z", "W_n", "b_r", "b_z", "b_n", "b_hn")
 #: PyTorch's order of the three blocks of its fused matrices (and of ours).
 GRU_GATE_ORDER = ("r", "z", "n")
 #: The keys of a one-layer, unidirectional ``torch.nn.GRU`` state dict.
-TORCH_KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 
 
 # --- one step, written to be read ----------------------------------------------------------------
@@ -137,6 +137,21 @@ def update_valve(combined, params) -> np.ndarray:
     return sigmoid(combined @ params["W_z"].T + params["b_z"])
 
 
+def _check_step(prev_h, x, H: int, n_in: int, dtype, weights: str):
+    """``prev_h`` (H,) or (B, H) and ``x`` (D,) or (B, D), D = n_in - H (``weights``' columns
+    minus H), both of the params' dtype."""
+    prev_h = check_array(
+        "prev_h", prev_h, shape=[(H,), ("B", H)], dtype=dtype,
+        shape_hint=f"with H={H} (params' rows)", dtype_hint="the dtype of params",
+    )  # fmt: skip
+    x = check_array(
+        "x", x, shape=(*prev_h.shape[:-1], n_in - H), dtype=dtype,
+        shape_hint=f"with D={n_in - H} ({weights}'s columns minus H), the rows of prev_h",
+        dtype_hint="the dtype of params",
+    )  # fmt: skip
+    return prev_h, x
+
+
 def candidate_memory(prev_h, x, r, params) -> np.ndarray:
     """``n_t = tanh(W_nx x_t + b_n + r_t * (W_nh h_{t-1} + b_hn))``: the candidate memory (the
     LSTM's ``G_t``), which sees the old memory only through the reset valve ``r_t``.
@@ -144,17 +159,9 @@ def candidate_memory(prev_h, x, r, params) -> np.ndarray:
     prev_h, r  (H,) or (B, H);  x  (D,) or (B, D)  ->  (H,) or (B, H).
     """
     H, n_in, dtype = check_gru_params("params", params, keys=("W_n", "b_n", "b_hn"))
-    prev_h = check_array(
-        "prev_h", prev_h, shape=[(H,), ("B", H)], dtype=dtype,
-        shape_hint=f"with H={H} (params' rows)", dtype_hint="the dtype of params",
-    )  # fmt: skip
+    prev_h, x = _check_step(prev_h, x, H, n_in, dtype, "W_n")
     r = check_array(
         "r", r, shape=prev_h.shape, dtype=dtype, shape_hint="(that of prev_h)",
-        dtype_hint="the dtype of params",
-    )  # fmt: skip
-    x = check_array(
-        "x", x, shape=(*prev_h.shape[:-1], n_in - H), dtype=dtype,
-        shape_hint=f"with D={n_in - H} (W_n's columns minus H), the rows of prev_h",
         dtype_hint="the dtype of params",
     )  # fmt: skip
     W_nh, W_nx = params["W_n"][:, :H], params["W_n"][:, H:]
@@ -172,15 +179,7 @@ def gru_unit(prev_h, x, params) -> np.ndarray:
     prev_h (H,) or (B, H);  x (D,) or (B, D)  ->  h_t of the shape of prev_h.
     """
     H, n_in, dtype = check_gru_params("params", params)
-    prev_h = check_array(
-        "prev_h", prev_h, shape=[(H,), ("B", H)], dtype=dtype,
-        shape_hint=f"with H={H} (params' rows)", dtype_hint="the dtype of params",
-    )  # fmt: skip
-    x = check_array(
-        "x", x, shape=(*prev_h.shape[:-1], n_in - H), dtype=dtype,
-        shape_hint=f"with D={n_in - H} (W_*'s columns minus H), the rows of prev_h",
-        dtype_hint="the dtype of params",
-    )  # fmt: skip
+    prev_h, x = _check_step(prev_h, x, H, n_in, dtype, "W_*")
     combined = np.concatenate([prev_h, x], axis=-1)
     r = reset_valve(combined, params)
     z = update_valve(combined, params)
@@ -393,8 +392,6 @@ def gru_params_to_torch(params: Mapping) -> dict[str, np.ndarray]:
     """A GRU's ``params`` as a ``torch.nn.GRU`` state dict (ndarrays, new arrays):
     ``weight_ih_l0`` (3H, D) and ``weight_hh_l0`` (3H, H), row blocks ``r; z; n``;
     ``bias_ih_l0 = [b_r, b_z, b_n]`` and ``bias_hh_l0 = [0, 0, b_hn]`` (3H,)."""
-    from .convert import _array, _check_keys
-
     _check_keys("params", params, GRU_PARAM_KEYS)
     H, n_in, dtype = check_gru_params("params", params)
     p = {k: _array(f"params[{k!r}]", params[k], dtype) for k in GRU_PARAM_KEYS}  # finite
@@ -414,8 +411,6 @@ def gru_params_from_torch(state_dict: Mapping) -> dict[str, np.ndarray]:
     ``weight_ih_l0`` (3H, D), ``weight_hh_l0`` (3H, H), ``bias_ih_l0`` and ``bias_hh_l0`` (3H,),
     one dtype (ndarrays or CPU tensors). ``b_r``, ``b_z`` are the sums of the two biases' blocks,
     ``b_n`` is ``bias_ih``'s and ``b_hn`` ``bias_hh``'s n block."""
-    from .convert import _array, _check_keys, _expect_shape
-
     hint = ""
     if isinstance(state_dict, Mapping) and any(
         str(k).endswith(("_l1", "_reverse")) for k in state_dict
@@ -424,29 +419,11 @@ def gru_params_from_torch(state_dict: Mapping) -> dict[str, np.ndarray]:
             "GRU.from_torch reads one layer in one direction; lstmlib.from_torch reads any "
             "num_layers and bidirectional"
         )
-    _check_keys("state_dict", state_dict, TORCH_KEYS, hint)
-    w_hh = _array("state_dict['weight_hh_l0']", state_dict["weight_hh_l0"])
-    arrays = {
-        k: _array(f"state_dict[{k!r}]", state_dict[k], w_hh.dtype)
-        for k in ("weight_ih_l0", "bias_ih_l0", "bias_hh_l0")
-    }
-    if w_hh.ndim != 2 or w_hh.shape[0] != 3 * w_hh.shape[1]:
-        raise ValueError(
-            f"state_dict['weight_hh_l0']: expected shape (3H, H) (a GRU's r, z, n blocks), got "
-            f"{w_hh.shape}"
-            + (" (that is an LSTM's (4H, H): use LSTM.from_torch)"
-               if w_hh.ndim == 2 and w_hh.shape[0] == 4 * w_hh.shape[1] else "")
-        )  # fmt: skip
+    w_hh, w_ih, b_ih, b_hh = _torch_layer(
+        state_dict, 3, hint, blocks=" (a GRU's r, z, n blocks)",
+        mistaken=" (that is an LSTM's (4H, H): use LSTM.from_torch)",
+    )  # fmt: skip
     H = w_hh.shape[1]
-    w_ih = arrays["weight_ih_l0"]
-    if w_ih.ndim != 2 or w_ih.shape[0] != 3 * H:
-        raise ValueError(
-            f"state_dict['weight_ih_l0']: expected shape (3H, D) = ({3 * H}, D) with H = {H} "
-            f"(from weight_hh_l0), got {w_ih.shape}"
-        )
-    for k in ("bias_ih_l0", "bias_hh_l0"):
-        _expect_shape(f"state_dict[{k!r}]", arrays[k], (3 * H,), f"3H with H = {H}")
-    b_ih, b_hh = arrays["bias_ih_l0"], arrays["bias_hh_l0"]
     params = {}
     for k, g in enumerate(GRU_GATE_ORDER):
         rows = slice(k * H, (k + 1) * H)
